@@ -1,0 +1,412 @@
+#!/usr/bin/env bash
+# Local test stack without Docker: Apache Kafka (one KRaft broker+controller node, jars from Maven Central)
+# and Redis (Debian's redis-server).
+#
+#   scripts/stack.sh install        fetch the Kafka jars (mvn) and install redis-server (apt-get, as root)
+#   scripts/stack.sh up             start what is not already answering on its port, wait until ready
+#   scripts/stack.sh down           stop what `up` started (tracked by pid files under .stack/)
+#   scripts/stack.sh status         one line per service: up/down, port, pid, who started it
+#   scripts/stack.sh clean          down, then delete this stack's data and logs under .stack/
+#   scripts/stack.sh tool CLASS ... run a Kafka CLI class with the cached classpath (see scripts/kafka-tool.sh)
+#
+# Environment:
+#   KAFKA_PORT=9092  KAFKA_CONTROLLER_PORT=KAFKA_PORT+1  KAFKA_SASL_PORT=KAFKA_PORT+2  REDIS_PORT=6379
+#   STACK_TIMEOUT=60 (seconds to wait for readiness)     KAFKA_HEAP="-Xms512m -Xmx512m"   KAFKA_JVM_OPTS (extra)
+#   STACK_SERVICES="kafka redis" (which services up/down/status act on)
+# Everything listens on 127.0.0.1 only. SASL_PLAINTEXT listener: user stedi / stedi-secret
+# (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN).
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+CONF="$ROOT/scripts/kafka"
+POM="$CONF/pom.xml"
+STACK_DIR="$ROOT/.stack"
+
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | head -n1)
+LIB="$ROOT/.cache/kafka/lib-$KAFKA_VERSION"
+LIB_MARKER="$LIB/.complete"
+
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
+KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}
+REDIS_PORT=${REDIS_PORT:-6379}
+STACK_TIMEOUT=${STACK_TIMEOUT:-60}
+KAFKA_HEAP=${KAFKA_HEAP:--Xms512m -Xmx512m}
+KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:-}
+STACK_SERVICES=${STACK_SERVICES:-kafka redis}
+
+KAFKA_DIR="$STACK_DIR/kafka-$KAFKA_PORT"
+KAFKA_PID_FILE="$KAFKA_DIR/kafka.pid"
+KAFKA_LOG="$KAFKA_DIR/logs/server.log"
+REDIS_DIR="$STACK_DIR/redis-$REDIS_PORT"
+REDIS_PID_FILE="$REDIS_DIR/redis.pid"
+REDIS_LOG="$REDIS_DIR/redis.log"
+
+SCRAM_USER=stedi
+SCRAM_PASSWORD=stedi-secret
+
+# One-shot CLI JVMs: small heap, C1 only, serial GC (start faster).
+TOOL_JVM=(-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true
+  "-Dlog4j2.configurationFile=$CONF/log4j2-tools.properties")
+
+say() { printf 'stack: %s\n' "$*" >&2; }
+die() {
+  printf 'stack: error: %s\n' "$*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+tcp_open() { # host port -> 0 if something accepts a TCP connection
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+pid_cmdline_has() { # pid needle
+  [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "$2"
+}
+
+# Pid recorded in FILE if that process is alive and is ours (cmdline contains NEEDLE); removes stale files.
+tracked_pid() { # file needle
+  local pid
+  [[ -f $1 ]] || return 1
+  pid=$(tr -dc '0-9' <"$1")
+  if pid_alive "$pid" && pid_cmdline_has "$pid" "$2"; then
+    printf '%s\n' "$pid"
+    return 0
+  fi
+  rm -f -- "$1"
+  return 1
+}
+
+now() { date +%s; }
+
+require_java() {
+  command -v java >/dev/null 2>&1 || die "java not found; install a Java 17+ JDK/JRE (e.g. apt-get install openjdk-17-jre-headless)"
+  local v
+  v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+  [[ ${v:-0} -ge 17 ]] || die "Kafka $KAFKA_VERSION needs Java 17+, found '${v:-unknown}'; install openjdk-17-jre-headless or newer"
+}
+
+# ---------------------------------------------------------------------------------------------- install
+
+pom_sum() { sha256sum "$POM" | cut -d' ' -f1; }
+
+jars_ready() { [[ -f $LIB_MARKER && $(cat "$LIB_MARKER") == "$(pom_sum)" ]]; }
+
+fetch_jars() {
+  jars_ready && return 0
+  require_java
+  command -v mvn >/dev/null 2>&1 || die "mvn not found; install Maven 3.6+ (e.g. apt-get install maven) to fetch the Kafka jars"
+  say "fetching Kafka $KAFKA_VERSION jars into ${LIB#"$ROOT"/} (mvn)"
+  # copy-dependencies never deletes: two versions of a jar in one 'LIB/*' classpath would clash.
+  rm -rf -- "$LIB"
+  mkdir -p -- "$LIB"
+  local out
+  if ! out=$(mvn -q -B -f "$POM" org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DoutputDirectory="$LIB" -Dmdep.prependGroupId=true -Dstyle.color=never 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "mvn could not fetch the Kafka jars (output above)"
+  fi
+  pom_sum >"$LIB_MARKER"
+  say "fetched $(find "$LIB" -name '*.jar' | wc -l) jars"
+}
+
+install_redis() {
+  command -v redis-server >/dev/null 2>&1 && return 0
+  if [[ $EUID -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    die "redis-server not found; install Redis 7 (Debian/Ubuntu: sudo apt-get install -y redis-server)"
+  fi
+  say "installing redis-server (apt-get)"
+  # Keep the package from auto-starting its own service (it would sit on 6379 with persistence on).
+  local policy=/usr/sbin/policy-rc.d added=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added=1
+  fi
+  local rc=0
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } >&2 || rc=$?
+  [[ $added -eq 1 ]] && rm -f -- "$policy"
+  [[ $rc -eq 0 ]] || die "apt-get install redis-server failed"
+  command -v redis-server >/dev/null 2>&1 || die "redis-server still not found after apt-get install"
+}
+
+# ---------------------------------------------------------------------------------------------- kafka
+
+kafka_tool() { # class args...
+  local class=$1
+  shift
+  [[ $class == *.* ]] || class="org.apache.kafka.tools.$class"
+  java "${TOOL_JVM[@]}" -cp "$LIB/*" "$class" "$@"
+}
+
+kafka_render_config() {
+  mkdir -p -- "$KAFKA_DIR/data" "$KAFKA_DIR/logs"
+  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+    -e "s|@SASL_PORT@|$KAFKA_SASL_PORT|g" -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" \
+    "$CONF/server.properties" >"$KAFKA_DIR/server.properties"
+  # Client config for the SASL listener (handy for CLI tools: --command-config).
+  cat >"$KAFKA_DIR/client-scram.properties" <<EOF
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=SCRAM-SHA-256
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$SCRAM_USER" password="$SCRAM_PASSWORD";
+EOF
+}
+
+# Cluster id as Uuid.randomUuid() makes it: 16 random bytes, base64url without padding, not starting with '-'.
+random_cluster_id() {
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    [[ $id != -* && $id != AAAAAAAAAAAAAAAAAAAAAA && $id != AAAAAAAAAAAAAAAAAAAAAQ ]] && break
+  done
+  printf '%s\n' "$id"
+}
+
+kafka_format() {
+  [[ -f $KAFKA_DIR/data/meta.properties ]] && return 0
+  local out
+  say "kafka: formatting ${KAFKA_DIR#"$ROOT"/}/data (SCRAM user $SCRAM_USER)"
+  if ! out=$(kafka_tool kafka.tools.StorageTool format -t "$(random_cluster_id)" -c "$KAFKA_DIR/server.properties" \
+    --add-scram "SCRAM-SHA-256=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+    --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "kafka: StorageTool format failed"
+  fi
+}
+
+kafka_pid() { tracked_pid "$KAFKA_PID_FILE" "$KAFKA_DIR/server.properties"; }
+
+kafka_kill_now() { # pid: half-started broker
+  kill -TERM "$1" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 20; i++)); do pid_alive "$1" || break; sleep 0.25; done
+  kill -KILL "$1" 2>/dev/null || true
+  rm -f -- "$KAFKA_PID_FILE"
+}
+
+kafka_wait_ready() { # pid deadline
+  local pid=$1 deadline=$2
+  while ! tcp_open 127.0.0.1 "$KAFKA_PORT"; do
+    pid_alive "$pid" || {
+      rm -f -- "$KAFKA_PID_FILE"
+      tail -n 5 "$KAFKA_LOG" "$KAFKA_DIR/logs/stdout.log" >&2 2>/dev/null || true
+      die "kafka: broker exited during start-up; read ${KAFKA_LOG#"$ROOT"/} (and logs/stdout.log)"
+    }
+    if (($(now) >= deadline)); then
+      kafka_kill_now "$pid"
+      die "kafka: not ready on 127.0.0.1:$KAFKA_PORT after ${STACK_TIMEOUT}s; killed it; read ${KAFKA_LOG#"$ROOT"/}"
+    fi
+    sleep 0.2
+  done
+  # The port opens only once the broker is unfenced; confirm with a real client round trip (metadata).
+  while ! kafka_tool TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >/dev/null 2>&1; do
+    if (($(now) >= deadline)); then
+      kafka_kill_now "$pid"
+      die "kafka: port open but TopicCommand --list failed for ${STACK_TIMEOUT}s; killed it; read ${KAFKA_LOG#"$ROOT"/}"
+    fi
+    sleep 1
+  done
+}
+
+kafka_up() {
+  local pid deadline t0
+  t0=$(now)
+  deadline=$((t0 + STACK_TIMEOUT))
+  if pid=$(kafka_pid); then
+    if tcp_open 127.0.0.1 "$KAFKA_PORT"; then
+      say "kafka: already up on 127.0.0.1:$KAFKA_PORT (pid $pid, started by stack.sh)"
+      return 0
+    fi
+    say "kafka: pid $pid (ours) is still starting; waiting"
+    kafka_wait_ready "$pid" "$deadline"
+    say "kafka: ready on 127.0.0.1:$KAFKA_PORT (pid $pid)"
+    return 0
+  fi
+  if tcp_open 127.0.0.1 "$KAFKA_PORT"; then
+    say "kafka: something already answers on 127.0.0.1:$KAFKA_PORT; reusing it (not started by stack.sh)"
+    return 0
+  fi
+  local p
+  for p in "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT"; do
+    tcp_open 127.0.0.1 "$p" && die "kafka: port $p (controller/SASL, for broker port $KAFKA_PORT) is already in use"
+  done
+  fetch_jars
+  require_java
+  kafka_render_config
+  kafka_format
+  : >"$KAFKA_LOG"
+  say "kafka: starting $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, SASL $KAFKA_SASL_PORT)"
+  local -a heap extra
+  read -r -a heap <<<"$KAFKA_HEAP"
+  read -r -a extra <<<"$KAFKA_JVM_OPTS"
+  # setsid + nohup + no inherited stdio: the broker outlives this script and never holds the caller's pipes.
+  setsid nohup java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$KAFKA_DIR/logs" -Dlog4j2.configurationFile="$CONF/log4j2-broker.properties" \
+    "${extra[@]}" -cp "$LIB/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
+    >"$KAFKA_DIR/logs/stdout.log" 2>&1 </dev/null &
+  pid=$!
+  printf '%s\n' "$pid" >"$KAFKA_PID_FILE"
+  kafka_wait_ready "$pid" "$deadline"
+  say "kafka: ready on 127.0.0.1:$KAFKA_PORT (pid $pid, $(($(now) - t0))s)"
+}
+
+kafka_down() {
+  local pid i
+  if ! pid=$(kafka_pid); then
+    if tcp_open 127.0.0.1 "$KAFKA_PORT"; then
+      say "kafka: 127.0.0.1:$KAFKA_PORT was not started by stack.sh; leaving it running"
+    else
+      say "kafka: not running (port $KAFKA_PORT)"
+    fi
+    return 0
+  fi
+  say "kafka: stopping pid $pid (SIGTERM, controlled shutdown)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do pid_alive "$pid" || break; sleep 0.2; done
+  if pid_alive "$pid"; then
+    say "kafka: still running after 20s; SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 25; i++)); do pid_alive "$pid" || break; sleep 0.2; done
+  fi
+  rm -f -- "$KAFKA_PID_FILE"
+  say "kafka: stopped"
+}
+
+kafka_status() {
+  local pid
+  if pid=$(kafka_pid); then
+    if tcp_open 127.0.0.1 "$KAFKA_PORT"; then
+      echo "kafka  up        port $KAFKA_PORT  pid $pid  started by stack.sh (sasl $KAFKA_SASL_PORT, controller $KAFKA_CONTROLLER_PORT)"
+    else
+      echo "kafka  starting  port $KAFKA_PORT  pid $pid  started by stack.sh"
+    fi
+  elif tcp_open 127.0.0.1 "$KAFKA_PORT"; then
+    echo "kafka  up        port $KAFKA_PORT  pid -  external (not started by stack.sh)"
+  else
+    echo "kafka  down      port $KAFKA_PORT"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------- redis
+
+redis_ping() { # port -> prints the first reply line of PING ('+PONG' for a usable Redis)
+  local reply=''
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'PING\r\n' >&3
+  IFS= read -r -t 2 reply <&3 || true
+  exec 3<&- 3>&-
+  printf '%s\n' "${reply%$'\r'}"
+}
+
+redis_pid() { tracked_pid "$REDIS_PID_FILE" "redis-server 127.0.0.1:$REDIS_PORT"; }
+
+redis_up() {
+  local pid reply
+  if tcp_open 127.0.0.1 "$REDIS_PORT"; then
+    reply=$(redis_ping "$REDIS_PORT" 2>/dev/null || true)
+    [[ $reply == +PONG ]] || die "redis: 127.0.0.1:$REDIS_PORT is in use but PING answered '${reply:-nothing}'"
+    if pid=$(redis_pid); then
+      say "redis: already up on 127.0.0.1:$REDIS_PORT (pid $pid, started by stack.sh)"
+    else
+      say "redis: something already answers PONG on 127.0.0.1:$REDIS_PORT; reusing it (not started by stack.sh)"
+    fi
+    return 0
+  fi
+  install_redis
+  mkdir -p -- "$REDIS_DIR"
+  rm -f -- "$REDIS_PID_FILE"
+  say "redis: starting on 127.0.0.1:$REDIS_PORT"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode yes \
+    --save '' --appendonly no --dir "$REDIS_DIR" --logfile "$REDIS_LOG" \
+    --daemonize yes --pidfile "$REDIS_PID_FILE" </dev/null >&2 ||
+    die "redis: redis-server failed to start; read ${REDIS_LOG#"$ROOT"/}"
+  local deadline=$(($(now) + STACK_TIMEOUT))
+  until [[ $(redis_ping "$REDIS_PORT" 2>/dev/null || true) == +PONG ]]; do
+    if (($(now) >= deadline)); then
+      pid=$(tr -dc '0-9' <"$REDIS_PID_FILE" 2>/dev/null || true)
+      if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+      rm -f -- "$REDIS_PID_FILE"
+      die "redis: no PONG on 127.0.0.1:$REDIS_PORT after ${STACK_TIMEOUT}s; read ${REDIS_LOG#"$ROOT"/}"
+    fi
+    sleep 0.1
+  done
+  # The pid file is written right after the fork; wait for it briefly.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do [[ -s $REDIS_PID_FILE ]] && break; sleep 0.1; done
+  pid=$(redis_pid) || die "redis: answers on $REDIS_PORT but no pid file at ${REDIS_PID_FILE#"$ROOT"/}"
+  say "redis: ready on 127.0.0.1:$REDIS_PORT (pid $pid)"
+}
+
+redis_down() {
+  local pid i
+  if ! pid=$(redis_pid); then
+    if tcp_open 127.0.0.1 "$REDIS_PORT"; then
+      say "redis: 127.0.0.1:$REDIS_PORT was not started by stack.sh; leaving it running"
+    else
+      say "redis: not running (port $REDIS_PORT)"
+    fi
+    return 0
+  fi
+  say "redis: stopping pid $pid"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do pid_alive "$pid" || break; sleep 0.1; done
+  if pid_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f -- "$REDIS_PID_FILE"
+  say "redis: stopped"
+}
+
+redis_status() {
+  local pid
+  if pid=$(redis_pid); then
+    echo "redis  up        port $REDIS_PORT  pid $pid  started by stack.sh"
+  elif [[ $(redis_ping "$REDIS_PORT" 2>/dev/null || true) == +PONG ]]; then
+    echo "redis  up        port $REDIS_PORT  pid -  external (not started by stack.sh)"
+  else
+    echo "redis  down      port $REDIS_PORT"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------- main
+
+wants() { [[ " $STACK_SERVICES " == *" $1 "* ]]; }
+
+usage() {
+  echo "usage: scripts/stack.sh up|down|status|install|clean|tool CLASS [args...]" >&2
+  exit 2
+}
+
+cmd=${1:-}
+[[ $# -gt 0 ]] && shift
+case $cmd in
+install)
+  fetch_jars
+  install_redis
+  say "install: Kafka $KAFKA_VERSION jars and redis-server are in place"
+  ;;
+up)
+  mkdir -p -- "$STACK_DIR"
+  if wants redis; then redis_up; fi
+  if wants kafka; then kafka_up; fi
+  ;;
+down)
+  if wants kafka; then kafka_down; fi
+  if wants redis; then redis_down; fi
+  ;;
+status)
+  if wants kafka; then kafka_status; fi
+  if wants redis; then redis_status; fi
+  ;;
+clean)
+  if wants kafka; then kafka_down && rm -rf -- "$KAFKA_DIR"; fi
+  if wants redis; then redis_down && rm -rf -- "$REDIS_DIR"; fi
+  say "clean: removed data and logs under ${STACK_DIR#"$ROOT"/}"
+  ;;
+tool)
+  [[ $# -ge 1 ]] || usage
+  fetch_jars
+  require_java
+  kafka_tool "$@"
+  ;;
+*) usage ;;
+esac
