@@ -82,6 +82,17 @@ tracked_pid() { # file needle
 
 now() { date +%s; }
 
+# Serialise concurrent up/down of the same service+port (flock, when available). The lock fds (8 redis, 9 kafka)
+# are closed for the long-running servers so that the lock ends with this script.
+lock_service() { # redis|kafka port
+  command -v flock >/dev/null 2>&1 || return 0
+  mkdir -p -- "$STACK_DIR"
+  local f="$STACK_DIR/$1-$2.lock"
+  if [[ $1 == redis ]]; then exec 8>"$f"; else exec 9>"$f"; fi
+  if [[ $1 == redis ]]; then flock -w "$((STACK_TIMEOUT + 120))" 8; else flock -w "$((STACK_TIMEOUT + 120))" 9; fi ||
+    die "$1: another stack.sh holds ${f#"$ROOT"/} for too long"
+}
+
 require_java() {
   command -v java >/dev/null 2>&1 || die "java not found; install a Java 17+ JDK/JRE (e.g. apt-get install openjdk-17-jre-headless)"
   local v
@@ -235,8 +246,13 @@ kafka_up() {
   require_java
   kafka_render_config
   kafka_format
-  : >"$KAFKA_LOG"
+  # Keep the previous run's logs one generation back; the new run starts with empty files.
+  local f
+  for f in "$KAFKA_LOG" "$KAFKA_DIR/logs/stdout.log"; do
+    if [[ -s $f ]]; then mv -f -- "$f" "$f.prev"; fi
+  done
   say "kafka: starting $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, SASL $KAFKA_SASL_PORT)"
+  deadline=$(($(now) + STACK_TIMEOUT)) # the readiness budget excludes fetching jars and formatting
   local -a heap extra
   read -r -a heap <<<"$KAFKA_HEAP"
   read -r -a extra <<<"$KAFKA_JVM_OPTS"
@@ -245,7 +261,7 @@ kafka_up() {
     -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
     -Dkafka.logs.dir="$KAFKA_DIR/logs" -Dlog4j2.configurationFile="$CONF/log4j2-broker.properties" \
     "${extra[@]}" -cp "$LIB/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
-    >"$KAFKA_DIR/logs/stdout.log" 2>&1 </dev/null &
+    >"$KAFKA_DIR/logs/stdout.log" 2>&1 </dev/null 8>&- 9>&- &
   pid=$!
   printf '%s\n' "$pid" >"$KAFKA_PID_FILE"
   kafka_wait_ready "$pid" "$deadline"
@@ -320,7 +336,7 @@ redis_up() {
   say "redis: starting on 127.0.0.1:$REDIS_PORT"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode yes \
     --save '' --appendonly no --dir "$REDIS_DIR" --logfile "$REDIS_LOG" \
-    --daemonize yes --pidfile "$REDIS_PID_FILE" </dev/null >&2 ||
+    --daemonize yes --pidfile "$REDIS_PID_FILE" </dev/null >&2 8>&- 9>&- ||
     die "redis: redis-server failed to start; read ${REDIS_LOG#"$ROOT"/}"
   local deadline=$(($(now) + STACK_TIMEOUT))
   until [[ $(redis_ping "$REDIS_PORT" 2>/dev/null || true) == +PONG ]]; do
@@ -385,21 +401,20 @@ install)
   say "install: Kafka $KAFKA_VERSION jars and redis-server are in place"
   ;;
 up)
-  mkdir -p -- "$STACK_DIR"
-  if wants redis; then redis_up; fi
-  if wants kafka; then kafka_up; fi
+  if wants redis; then lock_service redis "$REDIS_PORT" && redis_up; fi
+  if wants kafka; then lock_service kafka "$KAFKA_PORT" && kafka_up; fi
   ;;
 down)
-  if wants kafka; then kafka_down; fi
-  if wants redis; then redis_down; fi
+  if wants kafka; then lock_service kafka "$KAFKA_PORT" && kafka_down; fi
+  if wants redis; then lock_service redis "$REDIS_PORT" && redis_down; fi
   ;;
 status)
   if wants kafka; then kafka_status; fi
   if wants redis; then redis_status; fi
   ;;
 clean)
-  if wants kafka; then kafka_down && rm -rf -- "$KAFKA_DIR"; fi
-  if wants redis; then redis_down && rm -rf -- "$REDIS_DIR"; fi
+  if wants kafka; then lock_service kafka "$KAFKA_PORT" && kafka_down && rm -rf -- "$KAFKA_DIR" "$KAFKA_DIR.lock"; fi
+  if wants redis; then lock_service redis "$REDIS_PORT" && redis_down && rm -rf -- "$REDIS_DIR" "$REDIS_DIR.lock"; fi
   say "clean: removed data and logs under ${STACK_DIR#"$ROOT"/}"
   ;;
 tool)

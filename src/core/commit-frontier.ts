@@ -9,7 +9,10 @@ export type TopicPartitionOffset = { topic: string; partition: number; offset: s
  * Offsets are kept as numbers: exact up to 2^53, far beyond any partition's lifetime.
  */
 export class CommitFrontier {
-  private readonly partitions = new Map<string, { topic: string; partition: number; next: number; open: Set<number> }>();
+  private readonly partitions = new Map<
+    string,
+    { topic: string; partition: number; next: number; open: Set<number> }
+  >();
 
   private entry(topic: string, partition: number) {
     const id = `${topic}\u0000${partition}`;

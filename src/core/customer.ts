@@ -35,6 +35,7 @@ export function decodeCustomer(text: string): Decoded<Customer> {
   const parsed = customerSchema.safeParse(json.value);
   if (!parsed.success) return reject(`customer ${describeIssues(parsed.error)}`);
   const birthYear = yearOfDate(parsed.data.birthDay);
-  if (birthYear === undefined) return reject(`customer birthDay is not a yyyy-MM-dd date: ${JSON.stringify(parsed.data.birthDay)}`);
+  if (birthYear === undefined)
+    return reject(`customer birthDay is not a yyyy-MM-dd date: ${JSON.stringify(parsed.data.birthDay)}`);
   return accept({ ...parsed.data, birthYear });
 }

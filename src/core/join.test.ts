@@ -83,7 +83,9 @@ describe("JoinState", () => {
     ];
     const customersFirst = new JoinState<number>(wait);
     for (const [email, year] of customers) customersFirst.upsertCustomer(email, year);
-    const fromCustomersFirst = events.map(([email, score], index) => customersFirst.addRiskEvent(email, score, index, 0));
+    const fromCustomersFirst = events.map(([email, score], index) =>
+      customersFirst.addRiskEvent(email, score, index, 0),
+    );
 
     const eventsFirst = new JoinState<number>(wait);
     for (const [index, [email, score]] of events.entries()) eventsFirst.addRiskEvent(email, score, index, 0);

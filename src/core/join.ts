@@ -44,7 +44,10 @@ export class JoinState<Origin> {
     if (waiting === undefined) return [];
     this.pending.delete(email);
     this.pendingCount -= waiting.length;
-    return waiting.map((event) => ({ record: toGraphRecord(email, event.score, birthYear), origin: event.origin }));
+    return waiting.map((event) => ({
+      record: toGraphRecord(email, event.score, birthYear),
+      origin: event.origin,
+    }));
   }
 
   /** Joins one risk event: its output now, or nothing while it waits for its customer. */
@@ -67,7 +70,10 @@ export class JoinState<Origin> {
       if (keep.length === waiting.length) continue;
       for (const event of waiting) {
         if (now - event.since >= this.waitMs) {
-          expired.push({ event, reason: `no customer with email ${JSON.stringify(email)} within ${this.waitMs} ms` });
+          expired.push({
+            event,
+            reason: `no customer with email ${JSON.stringify(email)} within ${this.waitMs} ms`,
+          });
         }
       }
       this.pendingCount -= waiting.length - keep.length;

@@ -22,7 +22,8 @@ const zadd = (key: string, members: string[]) => {
   });
 };
 
-const sam = '{"customerName":"Sam Test","email":"sam.test@test.com","phone":"8015551212","birthDay":"2001-01-03"}';
+const sam =
+  '{"customerName":"Sam Test","email":"sam.test@test.com","phone":"8015551212","birthDay":"2001-01-03"}';
 
 describe("decodeRedisRecord", () => {
   it("decodes the reference fixture to Sam Test, born 2001", () => {
@@ -48,7 +49,10 @@ describe("decodeRedisRecord", () => {
   it("skips the real captures that are not customers (testkey)", () => {
     const [samLine, testkeyLine] = readLines("real-data", "redis-server.jsonl");
     expect(decodeRedisRecord(samLine ?? "")).toMatchObject({ ok: true, value: { kind: "customers" } });
-    expect(decodeRedisRecord(testkeyLine ?? "")).toEqual({ ok: true, value: { kind: "skipped", reason: "key testkey" } });
+    expect(decodeRedisRecord(testkeyLine ?? "")).toEqual({
+      ok: true,
+      value: { kind: "skipped", reason: "key testkey" },
+    });
   });
 
   it("decodes every real Redis member the way the seed's job would, and skips other keys", () => {
@@ -66,7 +70,10 @@ describe("decodeRedisRecord", () => {
       const customer = JSON.parse(member ?? "") as { email: string; birthDay: string };
       expect(decoded).toMatchObject({
         ok: true,
-        value: { kind: "customers", customers: [{ email: customer.email, birthYear: customer.birthDay.slice(0, 4) }] },
+        value: {
+          kind: "customers",
+          customers: [{ email: customer.email, birthYear: customer.birthDay.slice(0, 4) }],
+        },
       });
     }
   });
@@ -81,17 +88,19 @@ describe("decodeRedisRecord", () => {
   it("takes every entry of a ZADD, not only the first", () => {
     const other = sam.replace("sam.test", "other").replace("2001", "1950");
     const decoded = decodeRedisRecord(zadd("Customer", [sam, other]));
-    expect(decoded.ok && decoded.value.kind === "customers" && decoded.value.customers.map((c) => c.email)).toEqual([
-      "sam.test@test.com",
-      "other@test.com",
-    ]);
+    expect(
+      decoded.ok && decoded.value.kind === "customers" && decoded.value.customers.map((c) => c.email),
+    ).toEqual(["sam.test@test.com", "other@test.com"]);
   });
 
   it("keeps the good entries of a record and lists the bad ones", () => {
     const decoded = decodeRedisRecord(zadd("Customer", [sam, '{"email":"x@y.z","birthDay":"2021-02-30"}']));
     expect(decoded).toMatchObject({
       ok: true,
-      value: { customers: [{ email: "sam.test@test.com" }], rejected: [expect.stringContaining("2021-02-30")] },
+      value: {
+        customers: [{ email: "sam.test@test.com" }],
+        rejected: [expect.stringContaining("2021-02-30")],
+      },
     });
   });
 
@@ -100,13 +109,29 @@ describe("decodeRedisRecord", () => {
     ["a JSON array", "[1,2]", "not a JSON object"],
     ["a key that is not base64", '{"key":"Q3VzdG9tZXI","zSetEntries":[]}', "key is not valid base64"],
     ["a numeric key", '{"key":5}', "key is not a base64 string"],
-    ["an element that is not base64", '{"key":"Q3VzdG9tZXI=","zSetEntries":[{"element":"%%%","score":0.0}]}', "not valid base64"],
+    [
+      "an element that is not base64",
+      '{"key":"Q3VzdG9tZXI=","zSetEntries":[{"element":"%%%","score":0.0}]}',
+      "not valid base64",
+    ],
     ["a member that is not JSON", zadd("Customer", ["Sam Test"]), "not JSON"],
     ["a member without email", zadd("Customer", ['{"customerName":"x","birthDay":"1950-01-01"}']), "email"],
-    ["a member with an empty email", zadd("Customer", ['{"email":"","birthDay":"1950-01-01"}']), "email is empty"],
+    [
+      "a member with an empty email",
+      zadd("Customer", ['{"email":"","birthDay":"1950-01-01"}']),
+      "email is empty",
+    ],
     ["a member without birthDay", zadd("Customer", ['{"email":"a@b.c"}']), "birthDay"],
-    ["an impossible date", zadd("Customer", ['{"email":"a@b.c","birthDay":"1950-13-01"}']), "not a yyyy-MM-dd date"],
-    ["29 February of a common year", zadd("Customer", ['{"email":"a@b.c","birthDay":"1900-02-29"}']), "1900-02-29"],
+    [
+      "an impossible date",
+      zadd("Customer", ['{"email":"a@b.c","birthDay":"1950-13-01"}']),
+      "not a yyyy-MM-dd date",
+    ],
+    [
+      "29 February of a common year",
+      zadd("Customer", ['{"email":"a@b.c","birthDay":"1900-02-29"}']),
+      "1900-02-29",
+    ],
     ["zSetEntries that is not an array", '{"key":"Q3VzdG9tZXI=","zSetEntries":{}}', "not an array"],
   ])("rejects %s", (_name, text, reason) => {
     const decoded = decodeRedisRecord(text);
@@ -117,21 +142,32 @@ describe("decodeRedisRecord", () => {
   it.each([
     ["a SELECT", '{"index":0}', "no key"],
     ["a DEL", `{"keys":["${encodeBase64("Customer")}"]}`, "no key"],
-    ["a SET of another key", `{"key":"${encodeBase64("myKey")}","value":"bXlWYWx1ZQ==","expiredType":"NONE"}`, "key myKey"],
+    [
+      "a SET of another key",
+      `{"key":"${encodeBase64("myKey")}","value":"bXlWYWx1ZQ==","expiredType":"NONE"}`,
+      "key myKey",
+    ],
     [
       "a snapshot of the Customer set",
       `{"db":{"dbNumber":0,"dbsize":1,"expires":0},"valueRdbType":5,"key":"${encodeBase64("Customer")}","value":[]}`,
       "without zSetEntries",
     ],
   ])("skips %s", (_name, text, reason) => {
-    expect(decodeRedisRecord(text)).toMatchObject({ ok: true, value: { kind: "skipped", reason: expect.stringContaining(reason) } });
+    expect(decodeRedisRecord(text)).toMatchObject({
+      ok: true,
+      value: { kind: "skipped", reason: expect.stringContaining(reason) },
+    });
   });
 
   it("accepts a 29 February of a leap year and ancient years as written", () => {
-    const decoded = decodeRedisRecord(zadd("Customer", ['{"email":"a@b.c","birthDay":"2000-02-29"}', '{"email":"iambark","birthDay":"0007-07-07"}']));
-    expect(decoded.ok && decoded.value.kind === "customers" && decoded.value.customers.map((c) => c.birthYear)).toEqual([
-      "2000",
-      "0007",
-    ]);
+    const decoded = decodeRedisRecord(
+      zadd("Customer", [
+        '{"email":"a@b.c","birthDay":"2000-02-29"}',
+        '{"email":"iambark","birthDay":"0007-07-07"}',
+      ]),
+    );
+    expect(
+      decoded.ok && decoded.value.kind === "customers" && decoded.value.customers.map((c) => c.birthYear),
+    ).toEqual(["2000", "0007"]);
   });
 });

@@ -36,7 +36,8 @@ export function decodeRedisRecord(text: string): Decoded<RedisRecord> {
   if (key === undefined) return reject("key is not valid base64 UTF-8");
   if (key !== customerSetKey) return accept({ kind: "skipped", reason: `key ${key}` });
   const entries = record.zSetEntries ?? record.zsetEntries;
-  if (entries === undefined) return accept({ kind: "skipped", reason: "Customer record without zSetEntries" });
+  if (entries === undefined)
+    return accept({ kind: "skipped", reason: "Customer record without zSetEntries" });
   if (!Array.isArray(entries)) return reject("zSetEntries is not an array");
 
   const customers: Customer[] = [];

@@ -25,12 +25,18 @@ describe("decodeRiskEvent", () => {
     expect(lines.length).toBeGreaterThan(100);
     for (const line of lines) {
       const expected = JSON.parse(line) as { customer: string; score: number };
-      expect(decodeRiskEvent(line)).toMatchObject({ ok: true, value: { customer: expected.customer, score: expected.score } });
+      expect(decodeRiskEvent(line)).toMatchObject({
+        ok: true,
+        value: { customer: expected.customer, score: expected.score },
+      });
     }
   });
 
   it("accepts an event without riskDate (Gson omits nulls)", () => {
-    expect(decodeRiskEvent('{"customer":"a@b.c","score":-1.5}')).toEqual({ ok: true, value: { customer: "a@b.c", score: -1.5 } });
+    expect(decodeRiskEvent('{"customer":"a@b.c","score":-1.5}')).toEqual({
+      ok: true,
+      value: { customer: "a@b.c", score: -1.5 },
+    });
   });
 
   it.each([
@@ -40,7 +46,11 @@ describe("decodeRiskEvent", () => {
     ["a score that is a string", '{"customer":"a@b.c","score":"7.0"}', "score"],
     ["a missing score", '{"customer":"a@b.c"}', "score"],
     ["a bad riskDate", '{"customer":"a@b.c","score":1.0,"riskDate":"yesterday"}', "riskDate"],
-    ["an impossible riskDate", '{"customer":"a@b.c","score":1.0,"riskDate":"2020-02-31T10:00:00.000Z"}', "riskDate"],
+    [
+      "an impossible riskDate",
+      '{"customer":"a@b.c","score":1.0,"riskDate":"2020-02-31T10:00:00.000Z"}',
+      "riskDate",
+    ],
     ["null", "null", "risk event"],
   ])("rejects %s", (_name, text, reason) => {
     const decoded = decodeRiskEvent(text);

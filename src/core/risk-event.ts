@@ -14,7 +14,10 @@ export const riskEventSchema = z.object({
     .string()
     .refine(
       // Date.parse rolls 31 February over into March, so the calendar date is checked on its own.
-      (text) => isoInstant.test(text) && yearOfDate(text.slice(0, 10)) !== undefined && !Number.isNaN(Date.parse(text)),
+      (text) =>
+        isoInstant.test(text) &&
+        yearOfDate(text.slice(0, 10)) !== undefined &&
+        !Number.isNaN(Date.parse(text)),
       "riskDate is not an ISO-8601 instant",
     )
     .optional(),

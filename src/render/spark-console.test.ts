@@ -37,7 +37,10 @@ describe("renderBatch reproduces Spark's console sink byte for byte", () => {
   for (const file of captures) {
     it(file, () => {
       // Some captures were committed with Windows line endings.
-      const text = readFileSync(sharedPath("real-data", "spark-console", file), "utf8").replaceAll("\r\n", "\n");
+      const text = readFileSync(sharedPath("real-data", "spark-console", file), "utf8").replaceAll(
+        "\r\n",
+        "\n",
+      );
       const batches = parseSparkLog(text);
       expect(batches.length).toBeGreaterThan(0);
       for (const batch of batches) {

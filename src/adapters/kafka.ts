@@ -1,0 +1,148 @@
+// The one place that talks to Kafka: clients, topic setup, and turning client failures into one line.
+
+import {
+  type Admin,
+  type Consumer,
+  type ConsumerConfig,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  type Producer,
+  type ProducerConfig,
+} from "kafkajs";
+import type { CommonConfig } from "../config/config.js";
+import { describeCause, StediError, unavailableError } from "../errors.js";
+
+export type KafkaConnection = { kafka: Kafka; brokers: string[]; connectTimeoutMs: number };
+
+export function createKafka(
+  config: Pick<CommonConfig, "brokers" | "connectTimeoutMs">,
+  clientId: string,
+): KafkaConnection {
+  const kafkaConfig: KafkaConfig = {
+    clientId,
+    brokers: config.brokers,
+    connectionTimeout: Math.min(3000, config.connectTimeoutMs),
+    // Bounded retries: a broker that stays away becomes a clear error, not an endless loop.
+    retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 8 },
+    // kafkajs logs through its own console logger; stedi reports failures itself, one line each.
+    logLevel: process.env.STEDI_DEBUG_KAFKA ? logLevel.DEBUG : logLevel.NOTHING,
+  };
+  return {
+    kafka: new Kafka(kafkaConfig),
+    brokers: config.brokers,
+    connectTimeoutMs: config.connectTimeoutMs,
+  };
+}
+
+/** Rejects with `onTimeout()` when `work` has not settled within `ms`. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const startHint = "is the broker running? For the local stack: npm run stack:up";
+
+/** Wraps any kafkajs failure into an `unavailable` error naming the brokers; StediErrors pass through. */
+export function kafkaFailure(connection: KafkaConnection, doing: string, error: unknown): StediError {
+  if (error instanceof StediError) return error;
+  return unavailableError(
+    `Kafka at ${connection.brokers.join(",")}: ${doing} failed: ${describeCause(error)}`,
+    {
+      hint: startHint,
+      cause: error,
+    },
+  );
+}
+
+/** Connects a client (admin, producer or consumer) within the configured time, or throws one clear error. */
+export async function connectWithin(
+  connection: KafkaConnection,
+  client: Admin | Producer | Consumer,
+  what: string,
+): Promise<void> {
+  const seconds = connection.connectTimeoutMs / 1000;
+  try {
+    await withTimeout(client.connect(), connection.connectTimeoutMs, () =>
+      unavailableError(
+        `cannot reach Kafka at ${connection.brokers.join(",")} within ${seconds} s (${what})`,
+        {
+          hint: startHint,
+        },
+      ),
+    );
+  } catch (error) {
+    void client.disconnect().catch(() => undefined);
+    throw kafkaFailure(connection, `connecting the ${what}`, error);
+  }
+}
+
+export async function createAdmin(connection: KafkaConnection): Promise<Admin> {
+  const admin = connection.kafka.admin();
+  await connectWithin(connection, admin, "admin client");
+  return admin;
+}
+
+export async function createProducer(
+  connection: KafkaConnection,
+  config: ProducerConfig = {},
+): Promise<Producer> {
+  const producer = connection.kafka.producer({ allowAutoTopicCreation: false, ...config });
+  await connectWithin(connection, producer, "producer");
+  return producer;
+}
+
+export async function createConsumer(connection: KafkaConnection, config: ConsumerConfig): Promise<Consumer> {
+  const consumer = connection.kafka.consumer({ maxWaitTimeInMs: 200, ...config });
+  await connectWithin(connection, consumer, "consumer");
+  return consumer;
+}
+
+/**
+ * Creates the topics that do not exist yet (one partition unless told otherwise) and waits for
+ * their leaders. Existing topics are left as they are. Throws an `unavailable` error when the
+ * cluster refuses (for example when the principal may not create topics).
+ */
+export async function ensureTopics(
+  connection: KafkaConnection,
+  admin: Admin,
+  topics: string[],
+  numPartitions = 1,
+): Promise<void> {
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions })),
+    });
+  } catch (error) {
+    // Another process may have created the same topic between list and create.
+    if ((error as { type?: string }).type === "TOPIC_ALREADY_EXISTS") return;
+    throw kafkaFailure(connection, `creating topics ${topics.join(", ")}`, error);
+  }
+}
+
+/** End offsets per partition of a topic: where "caught up" is, at the moment of asking. */
+export async function fetchEndOffsets(
+  connection: KafkaConnection,
+  admin: Admin,
+  topic: string,
+): Promise<Map<number, { low: number; high: number }>> {
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(
+      offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]),
+    );
+  } catch (error) {
+    throw kafkaFailure(connection, `reading the end offsets of ${topic}`, error);
+  }
+}

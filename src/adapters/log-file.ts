@@ -1,0 +1,35 @@
+// Console logs under logs/, appended like the seed's `tee` into spark/logs/*.log.
+
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { join } from "node:path";
+import { configError, describeCause } from "../errors.js";
+
+export type LogFile = { path: string; write(text: string): void; close(): Promise<void> };
+
+export function openLogFile(directory: string, name: string): LogFile {
+  const path = join(directory, name);
+  let stream: WriteStream;
+  try {
+    mkdirSync(directory, { recursive: true });
+    stream = createWriteStream(path, { flags: "a" });
+  } catch (error) {
+    throw configError(
+      `cannot write the log ${path}: ${describeCause(error)}`,
+      "choose another folder with --log-dir",
+    );
+  }
+  let failure: Error | undefined;
+  stream.on("error", (error) => {
+    failure = error;
+  });
+  return {
+    path,
+    write(text) {
+      if (!failure) stream.write(text);
+    },
+    close: () =>
+      new Promise((resolve) => {
+        stream.end(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,56 @@
+// The terminal: data to stdout, warnings, progress and summaries to stderr, colours only where wanted.
+
+import { chalkStderr as colour } from "chalk";
+import ora, { type Ora } from "ora";
+import { RateLimiter } from "../core/rate-limit.js";
+
+export type Reporter = {
+  /** A record that could not be used: where it was and why. Rate-limited. */
+  badRecord(where: { topic: string; partition: number; offset: string }, reason: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  /** A live status line (a spinner on a terminal; silent otherwise). */
+  status(text: string): void;
+  /** Ends the status line and prints any held-back warnings. */
+  close(): void;
+};
+
+export function createReporter(options: { quiet?: boolean } = {}): Reporter {
+  const limiter = new RateLimiter(5, 5000);
+  const interactive = process.stderr.isTTY === true && !process.env.CI;
+  let spinner: Ora | undefined;
+
+  const write = (line: string) => {
+    if (spinner?.isSpinning) spinner.clear();
+    process.stderr.write(`${line}\n`);
+    if (spinner?.isSpinning) spinner.render();
+  };
+  const reportHeld = (held: number) => {
+    if (held > 0) write(colour.yellow(`… ${held} more bad records not shown (see the counts at exit)`));
+  };
+
+  return {
+    badRecord(where, reason) {
+      const { allowed, heldBack } = limiter.take(Date.now());
+      reportHeld(heldBack);
+      if (allowed)
+        write(colour.yellow(`bad record ${where.topic}[${where.partition}]@${where.offset}: ${reason}`));
+    },
+    info(message) {
+      if (!options.quiet) write(colour.dim(message));
+    },
+    warn(message) {
+      write(colour.yellow(message));
+    },
+    status(text) {
+      if (!interactive || options.quiet) return;
+      if (!spinner) spinner = ora({ text, stream: process.stderr, discardStdin: false }).start();
+      else spinner.text = text;
+    },
+    close() {
+      spinner?.stop();
+      spinner = undefined;
+      reportHeld(limiter.drain());
+    },
+  };
+}

@@ -1,0 +1,156 @@
+// The three streaming commands: flags → config → pipeline. Nothing here decides how data flows.
+
+import { type Command, Option } from "commander";
+import { createReporter } from "../adapters/terminal.js";
+import {
+  type CommonFlags,
+  type ConsoleFlags,
+  defaults,
+  type Environment,
+  type JoinFlags,
+  resolveCommonConfig,
+  resolveConsoleConfig,
+  resolveJoinConfig,
+} from "../config/config.js";
+import { runConsole } from "../pipelines/console.js";
+import { runJoin } from "../pipelines/join.js";
+import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
+import {
+  customerColumns,
+  riskEventColumns,
+  viewRedisRecord,
+  viewRiskEvent,
+} from "../render/console-views.js";
+import { addCommonOptions, helpFooter } from "./common.js";
+
+/** Runs a pipeline with signals wired to its lifecycle, and always unwires them. */
+async function withLifecycle<T>(run: (lifecycle: Lifecycle) => Promise<T>): Promise<T> {
+  const lifecycle = new Lifecycle();
+  const unwire = stopOnSignals(lifecycle);
+  try {
+    return await run(lifecycle);
+  } finally {
+    unwire();
+  }
+}
+
+const addConsoleOptions = (command: Command) =>
+  command
+    .addOption(new Option("--rows <n>", `rows shown per micro-batch (default ${defaults.rows})`))
+    .addOption(new Option("--no-truncate", "show whole cells instead of cutting them at 20 characters"))
+    .addOption(new Option("--trigger <ms>", `micro-batch interval (default ${defaults.triggerMs})`));
+
+export function addEventsConsole(program: Command, env: Environment): void {
+  const command = program
+    .command("events-console")
+    .description("print risk scores from stedi-events as Spark-style micro-batches (customer | score)");
+  addConsoleOptions(addCommonOptions(command))
+    .addHelpText(
+      "after",
+      helpFooter([
+        "stedi events-console",
+        "stedi events-console --from latest --rows 50 --no-truncate",
+        "stedi events-console --json --exit-on-idle 2000 | jq .score",
+      ]),
+    )
+    .action(async (flags: CommonFlags & ConsoleFlags) => {
+      const common = resolveCommonConfig(flags, env);
+      const consoleConfig = resolveConsoleConfig(flags);
+      await withLifecycle((lifecycle) =>
+        runConsole({
+          common,
+          console: consoleConfig,
+          reporter: createReporter(),
+          lifecycle,
+          view: {
+            name: "events-console",
+            topic: common.eventsTopic,
+            logName: "eventstream.log",
+            columns: riskEventColumns,
+            view: viewRiskEvent,
+          },
+        }),
+      );
+    });
+}
+
+export function addRedisConsole(program: Command, env: Environment): void {
+  const command = program
+    .command("redis-console")
+    .description(
+      "print the customers written to Redis, decoded from the connector's topic (email | birthYear)",
+    );
+  addConsoleOptions(addCommonOptions(command))
+    .addOption(new Option("--all", "also show customerName, phone and birthDay"))
+    .addHelpText(
+      "after",
+      helpFooter([
+        "stedi redis-console",
+        "stedi redis-console --all --no-truncate",
+        "stedi redis-console --json | jq .email",
+      ]),
+    )
+    .action(async (flags: CommonFlags & ConsoleFlags) => {
+      const common = resolveCommonConfig(flags, env);
+      const consoleConfig = resolveConsoleConfig(flags);
+      await withLifecycle((lifecycle) =>
+        runConsole({
+          common,
+          console: consoleConfig,
+          reporter: createReporter(),
+          lifecycle,
+          view: {
+            name: "redis-console",
+            topic: common.redisTopic,
+            logName: "redis-kafka.log",
+            columns: customerColumns(consoleConfig.all),
+            view: (value) => viewRedisRecord(value, consoleConfig.all),
+          },
+        }),
+      );
+    });
+}
+
+export function addJoin(program: Command, env: Environment): void {
+  const command = program
+    .command("join")
+    .alias("join-to-kafka")
+    .description(
+      "join risk scores with customers on email and publish {customer,score,email,birthYear} to stedi-graph",
+    );
+  addCommonOptions(command)
+    .addOption(
+      new Option(
+        "--dlq-topic <topic>",
+        `dead-letter topic for records that cannot be used (default ${defaults.dlqTopic})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--wait <duration>",
+        "how long an event waits for its customer: ms, or 30s, 2m (default 60s)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--console",
+        "also print joined rows as Spark-style tables and append them to logs/kafkajoin.log",
+      ),
+    )
+    .addHelpText(
+      "after",
+      helpFooter([
+        "stedi join",
+        "stedi join --console",
+        "stedi join --group stedi-join --wait 30s --brokers kafka1:9092,kafka2:9092",
+        "stedi join --json --exit-on-idle 3000 > joined.jsonl",
+      ]),
+    )
+    .action(async (flags: CommonFlags & JoinFlags) => {
+      const common = resolveCommonConfig(flags, env);
+      const joinConfig = resolveJoinConfig(flags);
+      await withLifecycle((lifecycle) =>
+        runJoin({ common, join: joinConfig, reporter: createReporter(), lifecycle }),
+      );
+    });
+}

@@ -1,0 +1,50 @@
+// Builds the `stedi` program: one command per job, usage errors routed through StediError.
+
+import { Command, CommanderError } from "commander";
+import type { Environment } from "../config/config.js";
+import { StediError } from "../errors.js";
+import { addEventsConsole, addJoin, addRedisConsole } from "./commands.js";
+
+export const version = "0.1.0";
+
+export function buildProgram(env: Environment): Command {
+  const program = new Command("stedi")
+    .description("STEDI balance-risk streaming on Apache Kafka and Redis")
+    .version(version)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  addEventsConsole(program, env);
+  addRedisConsole(program, env);
+  addJoin(program, env);
+  program.addHelpText(
+    "after",
+    [
+      "",
+      "Examples:",
+      "  $ npm run stack:up                 # a local Kafka and Redis",
+      "  $ stedi join --console             # join customers with risk scores",
+      "  $ stedi events-console --from latest",
+      "  $ stedi join --help                # every option of a command",
+    ].join("\n"),
+  );
+  for (const command of program.commands)
+    command.exitOverride().configureOutput({ outputError: () => undefined });
+  return program;
+}
+
+/** Commander's own exits (help, version) are fine; its usage errors become StediErrors. */
+export function fromCommanderError(error: CommanderError): StediError | undefined {
+  if (
+    error.exitCode === 0 ||
+    error.code === "commander.helpDisplayed" ||
+    error.code === "commander.version"
+  ) {
+    return undefined;
+  }
+  return new StediError("usage", error.message.replace(/^error: /, "").replaceAll("\n", " "), {
+    hint: "see stedi --help",
+  });
+}
+
+export { CommanderError };

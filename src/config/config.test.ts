@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { StediError } from "../errors.js";
+import { parseDuration, resolveCommonConfig, resolveConsoleConfig, resolveJoinConfig } from "./config.js";
+
+describe("resolveCommonConfig", () => {
+  it("fills defaults", () => {
+    expect(resolveCommonConfig({}, {})).toEqual({
+      brokers: ["127.0.0.1:9092"],
+      redisTopic: "redis-server",
+      eventsTopic: "stedi-events",
+      outputTopic: "stedi-graph",
+      dlqTopic: "stedi-dlq",
+      from: "earliest",
+      group: undefined,
+      exitOnIdleMs: undefined,
+      json: false,
+      logDir: "logs",
+      connectTimeoutMs: 10_000,
+    });
+  });
+
+  it("prefers flags over the environment over defaults", () => {
+    const env = { KAFKA_BROKERS: "a:1, b:2", STEDI_LOG_DIR: "/tmp/l", STEDI_CONNECT_TIMEOUT: "2000" };
+    expect(resolveCommonConfig({}, env)).toMatchObject({
+      brokers: ["a:1", "b:2"],
+      logDir: "/tmp/l",
+      connectTimeoutMs: 2000,
+    });
+    expect(resolveCommonConfig({ brokers: "c:3", connectTimeout: "500" }, env)).toMatchObject({
+      brokers: ["c:3"],
+      connectTimeoutMs: 500,
+    });
+  });
+
+  it.each([
+    [{ brokers: "nohost" }, "host:port"],
+    [{ brokers: "," }, "at least one broker"],
+    [{ from: "middle" }, "--from must be earliest or latest"],
+    [{ exitOnIdle: "soon" }, "--exit-on-idle must be a number"],
+    [{ exitOnIdle: "-5" }, "--exit-on-idle must be positive"],
+  ])("rejects %j with a config error", (flags, message) => {
+    expect(() => resolveCommonConfig(flags, {})).toThrowError(message);
+    try {
+      resolveCommonConfig(flags, {});
+    } catch (error) {
+      expect(error).toBeInstanceOf(StediError);
+      expect((error as StediError).exitCode).toBe(2);
+    }
+  });
+});
+
+describe("console and join options", () => {
+  it("defaults to Spark's 20 truncated rows", () => {
+    expect(resolveConsoleConfig({})).toEqual({ rows: 20, truncate: true, triggerMs: 500, all: false });
+    expect(resolveConsoleConfig({ rows: "5", truncate: false })).toMatchObject({ rows: 5, truncate: false });
+  });
+
+  it("reads --wait with units", () => {
+    expect(parseDuration("1500")).toBe(1500);
+    expect(parseDuration("60s")).toBe(60_000);
+    expect(parseDuration("2m")).toBe(120_000);
+    expect(parseDuration("250ms")).toBe(250);
+    expect(resolveJoinConfig({})).toEqual({ waitMs: 60_000, console: false });
+    expect(() => resolveJoinConfig({ wait: "later" })).toThrowError("--wait");
+  });
+});

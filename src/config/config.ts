@@ -1,0 +1,145 @@
+// Resolves every command's configuration once: flags > environment > defaults, validated by zod.
+
+import { z } from "zod";
+import { describeIssues } from "../core/customer.js";
+import { configError } from "../errors.js";
+
+export const defaults = {
+  brokers: "127.0.0.1:9092",
+  redisTopic: "redis-server",
+  eventsTopic: "stedi-events",
+  outputTopic: "stedi-graph",
+  dlqTopic: "stedi-dlq",
+  from: "earliest",
+  logDir: "logs",
+  connectTimeoutMs: 10_000,
+  joinGroup: "stedi-join",
+  waitMs: 60_000,
+  rows: 20,
+  triggerMs: 500,
+} as const;
+
+/** Environment variables that fill flags left unset; listed in every command's --help. */
+export const environmentHelp: [string, string][] = [
+  ["KAFKA_BROKERS", `bootstrap brokers, host:port[,host:port…] (default ${defaults.brokers})`],
+  ["STEDI_LOG_DIR", `folder for console logs (default ${defaults.logDir})`],
+  ["STEDI_CONNECT_TIMEOUT", `ms to wait for Kafka before giving up (default ${defaults.connectTimeoutMs})`],
+  ["NO_COLOR", "disable colours (also off when stderr is not a terminal)"],
+];
+
+const brokerPattern = /^[^\s:,]+:\d{1,5}$/;
+
+const positiveInt = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be a whole number`)
+    .positive(`${what} must be positive`);
+
+export const commonConfigSchema = z.object({
+  brokers: z
+    .string()
+    .transform((text) =>
+      text
+        .split(",")
+        .map((broker) => broker.trim())
+        .filter((broker) => broker !== ""),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(brokerPattern, "each broker must be host:port"))
+        .min(1, "at least one broker is needed"),
+    ),
+  redisTopic: z.string().min(1),
+  eventsTopic: z.string().min(1),
+  outputTopic: z.string().min(1),
+  dlqTopic: z.string().min(1),
+  from: z.enum(["earliest", "latest"], { error: "--from must be earliest or latest" }),
+  group: z.string().min(1).optional(),
+  exitOnIdleMs: positiveInt("--exit-on-idle").optional(),
+  json: z.boolean(),
+  logDir: z.string().min(1),
+  connectTimeoutMs: positiveInt("--connect-timeout"),
+});
+
+export type CommonConfig = z.infer<typeof commonConfigSchema>;
+
+/** The flags every command shares, as commander hands them over (unset flags are undefined). */
+export type CommonFlags = {
+  brokers?: string;
+  redisTopic?: string;
+  eventsTopic?: string;
+  outputTopic?: string;
+  dlqTopic?: string;
+  from?: string;
+  group?: string;
+  exitOnIdle?: string;
+  json?: boolean;
+  logDir?: string;
+  connectTimeout?: string;
+};
+
+export type Environment = Record<string, string | undefined>;
+
+/** Validates input against a schema or throws a config error naming every problem. */
+export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw configError(`invalid options: ${describeIssues(parsed.error)}`, "see --help");
+  return parsed.data;
+}
+
+/** Merges flags over environment over defaults. Throws a config error (exit 2) on invalid values. */
+export function resolveCommonConfig(flags: CommonFlags, env: Environment): CommonConfig {
+  return parseOrThrow(commonConfigSchema, {
+    brokers: flags.brokers ?? env.KAFKA_BROKERS ?? defaults.brokers,
+    redisTopic: flags.redisTopic ?? defaults.redisTopic,
+    eventsTopic: flags.eventsTopic ?? defaults.eventsTopic,
+    outputTopic: flags.outputTopic ?? defaults.outputTopic,
+    dlqTopic: flags.dlqTopic ?? defaults.dlqTopic,
+    from: flags.from ?? defaults.from,
+    group: flags.group,
+    exitOnIdleMs: flags.exitOnIdle,
+    json: flags.json ?? false,
+    logDir: flags.logDir ?? env.STEDI_LOG_DIR ?? defaults.logDir,
+    connectTimeoutMs: flags.connectTimeout ?? env.STEDI_CONNECT_TIMEOUT ?? defaults.connectTimeoutMs,
+  });
+}
+
+export const consoleConfigSchema = z.object({
+  rows: positiveInt("--rows"),
+  truncate: z.boolean(),
+  triggerMs: positiveInt("--trigger"),
+  all: z.boolean(),
+});
+export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;
+
+export type ConsoleFlags = { rows?: string; truncate?: boolean; trigger?: string; all?: boolean };
+
+export const resolveConsoleConfig = (flags: ConsoleFlags): ConsoleConfig =>
+  parseOrThrow(consoleConfigSchema, {
+    rows: flags.rows ?? defaults.rows,
+    truncate: flags.truncate ?? true,
+    triggerMs: flags.trigger ?? defaults.triggerMs,
+    all: flags.all ?? false,
+  });
+
+export const joinConfigSchema = z.object({
+  waitMs: positiveInt("--wait"),
+  console: z.boolean(),
+});
+export type JoinConfig = z.infer<typeof joinConfigSchema>;
+
+export type JoinFlags = { wait?: string; console?: boolean };
+
+/** `--wait` takes milliseconds or a unit: 500ms, 60s, 2m. */
+export function parseDuration(text: string): number | string {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) return text;
+  const factor = { ms: 1, s: 1000, m: 60_000 }[(match[2] ?? "ms") as "ms" | "s" | "m"];
+  return Math.round(Number(match[1]) * factor);
+}
+
+export const resolveJoinConfig = (flags: JoinFlags): JoinConfig =>
+  parseOrThrow(joinConfigSchema, {
+    waitMs: flags.wait === undefined ? defaults.waitMs : parseDuration(flags.wait),
+    console: flags.console ?? false,
+  });

@@ -1,0 +1,118 @@
+// events-console and redis-console: a topic, decoded, printed as Spark-style micro-batches.
+
+import { randomUUID } from "node:crypto";
+import type { KafkaMessage } from "kafkajs";
+import { createConsumer, createKafka, kafkaFailure } from "../adapters/kafka.js";
+import { openLogFile } from "../adapters/log-file.js";
+import type { Reporter } from "../adapters/terminal.js";
+import type { CommonConfig, ConsoleConfig } from "../config/config.js";
+import { renderBatch } from "../render/spark-console.js";
+import type { Lifecycle } from "./lifecycle.js";
+import { createStdout } from "./output.js";
+
+/** What one record shows: table rows plus the same rows as JSON, nothing (skipped), or why it is bad. */
+export type ConsoleRecordView =
+  | { kind: "rows"; rows: string[][]; json: unknown[]; problems?: string[] }
+  | { kind: "skipped" }
+  | { kind: "bad"; reason: string };
+
+export type ConsoleView = {
+  name: string;
+  topic: string;
+  logName: string;
+  columns: string[];
+  view(value: string): ConsoleRecordView;
+};
+
+export type ConsoleCounts = { records: number; rows: number; skipped: number; bad: number; batches: number };
+
+export async function runConsole(options: {
+  common: CommonConfig;
+  console: ConsoleConfig;
+  view: ConsoleView;
+  reporter: Reporter;
+  lifecycle: Lifecycle;
+}): Promise<ConsoleCounts> {
+  const { common, view, reporter, lifecycle } = options;
+  const counts: ConsoleCounts = { records: 0, rows: 0, skipped: 0, bad: 0, batches: 0 };
+  const stdout = createStdout(lifecycle);
+  const log = openLogFile(common.logDir, view.logName);
+  const connection = createKafka(common, `stedi-${view.name}`);
+  // Without --group every run reads afresh, as the seed's Spark query did; with one, it resumes.
+  const groupId = common.group ?? `stedi-${view.name}-${randomUUID()}`;
+  const consumer = await createConsumer(connection, { groupId });
+
+  let pendingRecords = 0;
+  let pendingRows: string[][] = [];
+  const flush = () => {
+    if (pendingRecords === 0) return;
+    const text = renderBatch(counts.batches, view.columns, pendingRows, {
+      truncate: options.console.truncate,
+      maxRows: options.console.rows,
+    });
+    if (!common.json) stdout.write(text);
+    log.write(text);
+    counts.batches += 1;
+    pendingRecords = 0;
+    pendingRows = [];
+  };
+
+  const handle = (message: KafkaMessage, partition: number) => {
+    counts.records += 1;
+    pendingRecords += 1;
+    const shown = view.view(message.value?.toString("utf8") ?? "");
+    if (shown.kind === "bad") {
+      counts.bad += 1;
+      reporter.badRecord({ topic: view.topic, partition, offset: message.offset }, shown.reason);
+    } else if (shown.kind === "skipped") {
+      counts.skipped += 1;
+    } else {
+      for (const problem of shown.problems ?? []) {
+        counts.bad += 1;
+        reporter.badRecord({ topic: view.topic, partition, offset: message.offset }, problem);
+      }
+      counts.rows += shown.rows.length;
+      pendingRows.push(...shown.rows);
+      if (common.json) for (const row of shown.json) stdout.write(`${JSON.stringify(row)}\n`);
+    }
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, () => lifecycle.watchIdle(common.exitOnIdleMs));
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart)
+      lifecycle.stop({ kind: "failure", error: kafkaFailure(connection, "consuming", payload.error) });
+  });
+
+  const trigger = setInterval(flush, options.console.triggerMs);
+  try {
+    await consumer.subscribe({ topic: view.topic, fromBeginning: common.from === "earliest" });
+    await consumer.run({
+      autoCommit: common.group !== undefined,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) handle(message, batch.partition);
+        lifecycle.markActivity();
+        reporter.status(
+          `${view.name}: ${counts.records} records, ${counts.batches} batches from ${view.topic}`,
+        );
+      },
+    });
+  } catch (error) {
+    lifecycle.stop({
+      kind: "failure",
+      error: kafkaFailure(connection, `subscribing to ${view.topic}`, error),
+    });
+  }
+
+  const reason = await lifecycle.stopped;
+  clearInterval(trigger);
+  await consumer.stop().catch(() => undefined);
+  flush();
+  await consumer.disconnect().catch(() => undefined);
+  await log.close();
+  reporter.close();
+  if (reason.kind === "failure") throw reason.error;
+  reporter.info(
+    `${view.name}: ${counts.records} records in ${counts.batches} batches, ${counts.rows} rows, ${counts.skipped} skipped, ${counts.bad} bad; log: ${log.path}`,
+  );
+  return counts;
+}
