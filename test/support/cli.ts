@@ -1,0 +1,87 @@
+// Runs the built `stedi` binary as a user would, and captures what it prints.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { projectRoot } from "../shared.js";
+
+export type Finished = {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+};
+
+export type Running = {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  finished: Promise<Finished>;
+  /** Resolves once stderr or stdout contains `text`. */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+};
+
+export function startStedi(args: string[], options: { env?: Record<string, string> } = {}): Running {
+  const started = Date.now();
+  const child = spawn(process.execPath, [join(projectRoot, "bin", "stedi.js"), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const listeners = new Set<() => void>();
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    notify();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    notify();
+  });
+  const finished = new Promise<Finished>((resolve) => {
+    child.on("exit", (code, signal) => {
+      // Let the pipes drain before reporting.
+      setTimeout(() => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }), 20);
+    });
+  });
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    finished,
+    waitFor(text, timeoutMs = 30_000) {
+      const seen = () =>
+        typeof text === "string" ? `${stdout}${stderr}`.includes(text) : text.test(`${stdout}${stderr}`);
+      return new Promise((resolve, reject) => {
+        if (seen()) return resolve();
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${String(text)}; stderr: ${stderr}`));
+        }, timeoutMs);
+        const check = () => {
+          if (!seen()) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve();
+        };
+        listeners.add(check);
+      });
+    },
+  };
+}
+
+/** Runs stedi to completion (kills it after `timeoutMs`). */
+export async function runStedi(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+) {
+  const running = startStedi(args, options);
+  const timer = setTimeout(() => running.child.kill("SIGKILL"), options.timeoutMs ?? 45_000);
+  const result = await running.finished;
+  clearTimeout(timer);
+  return result;
+}

@@ -1,0 +1,25 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/**/*.test.ts"],
+          globalSetup: ["test/support/stack.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // One broker on two cores: files run one at a time so timings stay meaningful.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
