@@ -267,7 +267,6 @@ export async function runJoin(options: {
     await eventConsumer.subscribe({ topic: common.eventsTopic, fromBeginning: common.from === "earliest" });
     await customerConsumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: false,
       eachBatch: async ({ batch }) => {
         if (lifecycle.isStopping) return;
         await serial(() => handleCustomers(batch));
@@ -276,7 +275,6 @@ export async function runJoin(options: {
     });
     await eventConsumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat }) => {
         // Customers first: read the customer topic to its end before joining any event.
         while (!catchUp.isReady() && !lifecycle.isStopping) {

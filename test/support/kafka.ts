@@ -113,3 +113,29 @@ export async function committedOffsets(groupId: string, topic: string): Promise<
   const [entry] = await (await getAdmin()).fetchOffsets({ groupId, topics: [topic] });
   return new Map((entry?.partitions ?? []).map((partition) => [partition.partition, partition.offset]));
 }
+
+/** Polls a topic until it holds at least `count` records; returns them. */
+export async function waitForRecords(
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<ReadRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await readAll(topic);
+    if (records.length >= count) return records;
+    if (Date.now() > deadline) throw new Error(`${topic} has ${records.length} records, expected ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Waits until a consumer group has members with assignments (the command is consuming). */
+export async function waitForGroupStable(groupId: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { groups } = await (await getAdmin()).describeGroups([groupId]);
+    if (groups[0]?.state === "Stable") return;
+    if (Date.now() > deadline) throw new Error(`group ${groupId} did not become stable`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
