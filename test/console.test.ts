@@ -130,3 +130,22 @@ describe("stedi redis-console", () => {
     });
   });
 });
+
+describe("the submit-*.sh wrappers", () => {
+  it("run the command and tee its tables to the log, like the seed's spark-submit wrappers", async () => {
+    const { execFile } = await import("node:child_process");
+    const topic = await freshTopic("wrapper");
+    const logDir = mkdtempSync(join(tmpdir(), "stedi-logs-"));
+    await produce(topic, [exampleRiskEvent()]);
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(
+        "bash",
+        ["scripts/submit-event-kafkastreaming.sh", "--events-topic", topic, "--brokers", brokers.join(","), "--exit-on-idle", "1500"],
+        { env: { ...process.env, STEDI_LOG_DIR: logDir, NO_COLOR: "1" } },
+        (error, out) => (error ? reject(error) : resolve(out)),
+      );
+    });
+    expect(stdout).toContain("|Jason.Mitra@test.com|  7.0|");
+    expect(readFileSync(join(logDir, "eventstream.log"), "utf8")).toBe(stdout);
+  });
+});

@@ -7,6 +7,7 @@ import {
   Kafka,
   type KafkaConfig,
   logLevel,
+  type Message,
   type Producer,
   type ProducerConfig,
 } from "kafkajs";
@@ -145,4 +146,37 @@ export async function fetchEndOffsets(
   } catch (error) {
     throw kafkaFailure(connection, `reading the end offsets of ${topic}`, error);
   }
+}
+
+/** kafkajs groups a request's messages by partition with a copy per message (quadratic in the
+ * request's size), so large batches are sent as several requests of at most this many records. */
+export const maxRecordsPerRequest = 1000;
+
+/**
+ * Sends records to several topics in order, in requests of at most `maxRecordsPerRequest` records.
+ * Works with a producer or an open transaction. Empty input sends nothing.
+ */
+export async function sendRecords(
+  sender: Pick<Producer, "sendBatch">,
+  records: { topic: string; messages: Message[] }[],
+): Promise<void> {
+  let request: { topic: string; messages: Message[] }[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (size === 0) return;
+    await sender.sendBatch({ topicMessages: request, acks: -1 });
+    request = [];
+    size = 0;
+  };
+  for (const { topic, messages } of records) {
+    for (let start = 0; start < messages.length; ) {
+      const room = maxRecordsPerRequest - size;
+      const part = messages.slice(start, start + room);
+      request.push({ topic, messages: part });
+      size += part.length;
+      start += part.length;
+      if (size >= maxRecordsPerRequest) await flush();
+    }
+  }
+  await flush();
 }

@@ -6,7 +6,9 @@ import { configError, describeCause } from "../errors.js";
 
 export type LogFile = { path: string; write(text: string): void; close(): Promise<void> };
 
-export function openLogFile(directory: string, name: string): LogFile {
+/** Opens `directory/name` for appending; with no directory, a log that keeps nothing. */
+export function openLogFile(directory: string | null, name: string): LogFile {
+  if (directory === null) return { path: "(no log)", write: () => undefined, close: async () => undefined };
   const path = join(directory, name);
   let stream: WriteStream;
   try {

@@ -36,6 +36,7 @@ export function addCommonOptions(command: Command): Command {
         `folder for console logs (env STEDI_LOG_DIR, default ${defaults.logDir})`,
       ),
     )
+    .addOption(new Option("--no-log", "do not append console output to files under --log-dir"))
     .addOption(
       new Option(
         "--connect-timeout <ms>",

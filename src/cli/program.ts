@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import type { Environment } from "../config/config.js";
 import { StediError } from "../errors.js";
 import { addEventsConsole, addJoin, addRedisConsole } from "./commands.js";
+import { addGraph } from "./graph.js";
 
 export const version = "0.1.0";
 
@@ -17,6 +18,7 @@ export function buildProgram(env: Environment): Command {
   addEventsConsole(program, env);
   addRedisConsole(program, env);
   addJoin(program, env);
+  addGraph(program, env);
   program.addHelpText(
     "after",
     [

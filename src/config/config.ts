@@ -57,7 +57,8 @@ export const commonConfigSchema = z.object({
   group: z.string().min(1).optional(),
   exitOnIdleMs: positiveInt("--exit-on-idle").optional(),
   json: z.boolean(),
-  logDir: z.string().min(1),
+  /** null when logging to files is off (--no-log). */
+  logDir: z.string().min(1).nullable(),
   connectTimeoutMs: positiveInt("--connect-timeout"),
 });
 
@@ -75,6 +76,7 @@ export type CommonFlags = {
   exitOnIdle?: string;
   json?: boolean;
   logDir?: string;
+  log?: boolean;
   connectTimeout?: string;
 };
 
@@ -99,7 +101,7 @@ export function resolveCommonConfig(flags: CommonFlags, env: Environment): Commo
     group: flags.group,
     exitOnIdleMs: flags.exitOnIdle,
     json: flags.json ?? false,
-    logDir: flags.logDir ?? env.STEDI_LOG_DIR ?? defaults.logDir,
+    logDir: flags.log === false ? null : (flags.logDir ?? env.STEDI_LOG_DIR ?? defaults.logDir),
     connectTimeoutMs: flags.connectTimeout ?? env.STEDI_CONNECT_TIMEOUT ?? defaults.connectTimeoutMs,
   });
 }

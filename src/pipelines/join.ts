@@ -10,6 +10,7 @@ import {
   ensureTopics,
   fetchEndOffsets,
   kafkaFailure,
+  sendRecords,
 } from "../adapters/kafka.js";
 import { type LogFile, openLogFile } from "../adapters/log-file.js";
 import type { Reporter } from "../adapters/terminal.js";
@@ -127,16 +128,13 @@ export async function runJoin(options: {
   /** Writes outputs and dead letters in one request; afterwards their events are done. */
   const publish = async (outputs: JoinOutput<EventOrigin>[], deadLetters: RecordBytes[]) => {
     if (outputs.length === 0 && deadLetters.length === 0) return;
-    const topicMessages: { topic: string; messages: Message[] }[] = [];
-    if (outputs.length > 0) {
-      topicMessages.push({
+    await sendRecords(producer, [
+      {
         topic: common.outputTopic,
         messages: outputs.map(({ record }) => ({ key: record.email, value: encodeGraphRecord(record) })),
-      });
-    }
-    if (deadLetters.length > 0)
-      topicMessages.push({ topic: common.dlqTopic, messages: deadLetters as Message[] });
-    await producer.sendBatch({ topicMessages, acks: -1 });
+      },
+      { topic: common.dlqTopic, messages: deadLetters as Message[] },
+    ]);
     counts.joined += outputs.length;
     counts.deadLettered += deadLetters.length;
     for (const { record } of outputs) {

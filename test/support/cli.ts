@@ -2,7 +2,15 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { afterEach } from "vitest";
 import { projectRoot } from "../shared.js";
+
+/** Every process a test started; whatever is still running when the test ends is killed. */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill("SIGKILL");
+  running.clear();
+});
 
 export type Finished = {
   code: number | null;
@@ -28,6 +36,7 @@ export function startStedi(args: string[], options: { env?: Record<string, strin
     env: { ...process.env, NO_COLOR: "1", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
   let stdout = "";
   let stderr = "";
   const listeners = new Set<() => void>();
@@ -44,6 +53,7 @@ export function startStedi(args: string[], options: { env?: Record<string, strin
   });
   const finished = new Promise<Finished>((resolve) => {
     child.on("exit", (code, signal) => {
+      running.delete(child);
       // Let the pipes drain before reporting.
       setTimeout(() => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }), 20);
     });

@@ -1,0 +1,39 @@
+// Seeded benchmark inputs in the original formats: customers as connector ZADDs, risk events as the app writes them.
+
+import { encodeBase64 } from "../core/base64.js";
+import { formatJavaDouble } from "../core/java-double.js";
+
+/** A small, fast, seeded PRNG (xorshift32): the same seed gives the same workload. */
+export function createRandom(seed: number): () => number {
+  let state = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 0x1_0000_0000;
+  };
+}
+
+export const benchEmail = (index: number) => `Bench.Customer${index}@test.com`;
+
+/** The `redis-server` record of one customer, byte-compatible with the Redis source connector. */
+export function customerRecord(index: number, birthYear: number): string {
+  const member = `{"customerName":"Bench Customer${index}","email":"${benchEmail(index)}","phone":"8015551212","birthDay":"${birthYear}-01-01"}`;
+  const entries = `[{"element":"${encodeBase64(member)}","score":0.0}]`;
+  return `{"key":"Q3VzdG9tZXI=","existType":"NONE","ch":false,"incr":false,"zSetEntries":${entries},"zsetEntries":${entries}}`;
+}
+
+export const customerBirthYear = (index: number) => 1937 + (index % 29);
+
+/** One risk event for a random known customer, as `stedi simulate` (and the STEDI app) writes it. */
+export function riskEventRecord(random: () => number, customers: number, time: number): { email: string; value: string } {
+  const index = Math.floor(random() * customers);
+  const score = Math.round((random() * 80 - 40) * 2) / 2;
+  const email = benchEmail(index);
+  return {
+    email,
+    value: `{"customer":"${email}","score":${formatJavaDouble(score)},"riskDate":"${new Date(time).toISOString()}"}`,
+  };
+}

@@ -1,0 +1,61 @@
+// stedi graph: flags → config → the live risk graph pipeline.
+
+import { type Command, Option } from "commander";
+import { createReporter } from "../adapters/terminal.js";
+import {
+  type CommonFlags,
+  defaults,
+  type Environment,
+  environmentHelp,
+  resolveCommonConfig,
+} from "../config/config.js";
+import { type GraphFlags, graphDefaults, graphEnvironmentHelp, resolveGraphConfig } from "../config/graph.js";
+import { runGraph } from "../pipelines/graph.js";
+import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
+import { addCommonOptions, helpFooter } from "./common.js";
+
+/** The common footer, with the graph's own environment variables appended to its list. */
+function graphHelpFooter(examples: string[]): string {
+  const width = Math.max(...[...environmentHelp, ...graphEnvironmentHelp].map(([name]) => name.length));
+  const extra = graphEnvironmentHelp.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`);
+  return [helpFooter(examples), ...extra].join("\n");
+}
+
+export function addGraph(program: Command, env: Environment): void {
+  const command = program
+    .command("graph")
+    .description(`serve the live risk graph: score by birth year from ${defaults.outputTopic}, in a browser`);
+  addCommonOptions(command)
+    .addOption(new Option("--host <address>", `address to serve on (default ${graphDefaults.host})`))
+    .addOption(
+      new Option(
+        "--port <n>",
+        `port to serve on, 0 for any free one (env STEDI_GRAPH_PORT, default ${graphDefaults.port})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--window <n>",
+        `how many of the latest points the graph shows (default ${graphDefaults.window})`,
+      ),
+    )
+    .addHelpText(
+      "after",
+      graphHelpFooter([
+        "stedi graph                        # then open http://127.0.0.1:4567",
+        "stedi graph --from latest --window 60",
+        "stedi graph --host 0.0.0.0 --port 8080 --output-topic customer-risk",
+      ]),
+    )
+    .action(async (flags: CommonFlags & GraphFlags) => {
+      const common = resolveCommonConfig(flags, env);
+      const graph = resolveGraphConfig(flags, env);
+      const lifecycle = new Lifecycle();
+      const unwire = stopOnSignals(lifecycle);
+      try {
+        await runGraph({ common, graph, reporter: createReporter(), lifecycle });
+      } finally {
+        unwire();
+      }
+    });
+}
