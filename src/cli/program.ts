@@ -5,6 +5,7 @@ import type { Environment } from "../config/config.js";
 import { StediError } from "../errors.js";
 import { addEventsConsole, addJoin, addRedisConsole } from "./commands.js";
 import { addGraph } from "./graph.js";
+import { addSimulate } from "./simulate.js";
 
 export const version = "0.1.0";
 
@@ -18,6 +19,7 @@ export function buildProgram(env: Environment): Command {
   addEventsConsole(program, env);
   addRedisConsole(program, env);
   addJoin(program, env);
+  addSimulate(program, env);
   addGraph(program, env);
   program.addHelpText(
     "after",

@@ -124,3 +124,25 @@ describe("JoinState", () => {
     expect(unmatched).toHaveLength(356 - 343);
   });
 });
+
+describe("JoinState sharing one customer table", () => {
+  it("lets each partition's state release its own waiting events", async () => {
+    const { CustomerTable } = await import("./customer-table.js");
+    const table = new CustomerTable();
+    const left = new JoinState<string>(wait, table);
+    const right = new JoinState<string>(wait, table);
+    left.addRiskEvent("a@test.com", 1, "left", 0);
+    right.addRiskEvent("a@test.com", 2, "right", 0);
+    table.upsert("a@test.com", "1950");
+    expect(left.release("a@test.com").map((output) => output.origin)).toEqual(["left"]);
+    expect(right.releaseKnown().map((output) => output.origin)).toEqual(["right"]);
+    expect(left.release("a@test.com")).toEqual([]);
+  });
+
+  it("restores a waiting event with its original waiting time", () => {
+    const state = new JoinState<string>(1000);
+    state.hold({ email: "a@test.com", score: 1, origin: "restored", since: 500 });
+    expect(state.expire(1499)).toEqual([]);
+    expect(state.expire(1500).map((entry) => entry.event.origin)).toEqual(["restored"]);
+  });
+});

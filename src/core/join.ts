@@ -1,6 +1,7 @@
 // The join's state machine: customers as a table (latest per email), risk events as a stream.
 // Pure: time comes in as an argument and every effect comes out as a value.
 
+import { CustomerTable } from "./customer-table.js";
 import { type GraphRecord, toGraphRecord } from "./graph-record.js";
 
 /** Where an input record came from: what a dead letter names and what offset commits track. */
@@ -18,19 +19,22 @@ export type JoinOutput<Origin> = { record: GraphRecord; origin: Origin };
 export type Expired<Origin> = { event: PendingEvent<Origin>; reason: string };
 
 /**
- * Joins risk events with the customer table. Every risk event yields exactly one output: at once
+ * Joins risk events with a customer table. Every risk event yields exactly one output: at once
  * when its customer is known, otherwise when the customer arrives, or an expiry after `waitMs`.
  * Memory grows with customers and with events still waiting, never with events already joined.
+ * Several states may share one table: one state per input partition, one table per process.
  */
 export class JoinState<Origin> {
-  private readonly birthYears = new Map<string, string>();
   private readonly pending = new Map<string, PendingEvent<Origin>[]>();
   private pendingCount = 0;
 
-  constructor(private readonly waitMs: number) {}
+  constructor(
+    private readonly waitMs: number,
+    readonly customers: CustomerTable = new CustomerTable(),
+  ) {}
 
   get customerCount(): number {
-    return this.birthYears.size;
+    return this.customers.size;
   }
 
   get waitingCount(): number {
@@ -39,27 +43,39 @@ export class JoinState<Origin> {
 
   /** Records (or replaces) a customer; returns the outputs of events that were waiting for it. */
   upsertCustomer(email: string, birthYear: string): JoinOutput<Origin>[] {
-    this.birthYears.set(email, birthYear);
+    this.customers.upsert(email, birthYear);
+    return this.release(email);
+  }
+
+  /** The outputs of the events waiting for `email`, now that the table knows it (none otherwise). */
+  release(email: string): JoinOutput<Origin>[] {
+    const birthYear = this.customers.birthYearOf(email);
     const waiting = this.pending.get(email);
-    if (waiting === undefined) return [];
+    if (waiting === undefined || birthYear === undefined) return [];
     this.pending.delete(email);
     this.pendingCount -= waiting.length;
-    return waiting.map((event) => ({
-      record: toGraphRecord(email, event.score, birthYear),
-      origin: event.origin,
-    }));
+    return waiting.map((event) => ({ record: toGraphRecord(email, event.score, birthYear), origin: event.origin }));
   }
 
   /** Joins one risk event: its output now, or nothing while it waits for its customer. */
   addRiskEvent(email: string, score: number, origin: Origin, now: number): JoinOutput<Origin> | undefined {
-    const birthYear = this.birthYears.get(email);
+    const birthYear = this.customers.birthYearOf(email);
     if (birthYear !== undefined) return { record: toGraphRecord(email, score, birthYear), origin };
-    const event: PendingEvent<Origin> = { email, score, origin, since: now };
-    const waiting = this.pending.get(email);
-    if (waiting) waiting.push(event);
-    else this.pending.set(email, [event]);
-    this.pendingCount += 1;
+    this.hold({ email, score, origin, since: now });
     return undefined;
+  }
+
+  /** Puts an event (new, or restored after a restart with its original `since`) among the waiting. */
+  hold(event: PendingEvent<Origin>): void {
+    const waiting = this.pending.get(event.email);
+    if (waiting) waiting.push(event);
+    else this.pending.set(event.email, [event]);
+    this.pendingCount += 1;
+  }
+
+  /** Outputs for every waiting event whose customer the table knows (after a restore). */
+  releaseKnown(): JoinOutput<Origin>[] {
+    return [...this.pending.keys()].flatMap((email) => this.release(email));
   }
 
   /** Removes and returns the events that have waited longer than the wait bound at `now`. */
