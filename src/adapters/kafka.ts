@@ -106,6 +106,12 @@ export async function createConsumer(connection: KafkaConnection, config: Consum
   return consumer;
 }
 
+export type TopicSpec = {
+  topic: string;
+  numPartitions?: number;
+  configEntries?: { name: string; value: string }[];
+};
+
 /**
  * Creates the topics that do not exist yet (one partition unless told otherwise) and waits for
  * their leaders. Existing topics are left as they are. Throws an `unavailable` error when the
@@ -114,21 +120,38 @@ export async function createConsumer(connection: KafkaConnection, config: Consum
 export async function ensureTopics(
   connection: KafkaConnection,
   admin: Admin,
-  topics: string[],
-  numPartitions = 1,
+  topics: (string | TopicSpec)[],
 ): Promise<void> {
+  const specs = topics.map((topic) => (typeof topic === "string" ? { topic } : topic));
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
+    const missing = specs.filter(
+      (spec, index) =>
+        !existing.has(spec.topic) && specs.findIndex((other) => other.topic === spec.topic) === index,
+    );
     if (missing.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions })),
+      topics: missing.map((spec) => ({ numPartitions: 1, ...spec })),
     });
   } catch (error) {
     // Another process may have created the same topic between list and create.
     if ((error as { type?: string }).type === "TOPIC_ALREADY_EXISTS") return;
-    throw kafkaFailure(connection, `creating topics ${topics.join(", ")}`, error);
+    throw kafkaFailure(connection, `creating topics ${specs.map((spec) => spec.topic).join(", ")}`, error);
+  }
+}
+
+/** The number of partitions of an existing topic. */
+export async function partitionCount(
+  connection: KafkaConnection,
+  admin: Admin,
+  topic: string,
+): Promise<number> {
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    return metadata.topics[0]?.partitions.length ?? 0;
+  } catch (error) {
+    throw kafkaFailure(connection, `reading the partitions of ${topic}`, error);
   }
 }
 

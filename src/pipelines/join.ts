@@ -1,30 +1,31 @@
-// stedi join: customers from redis-server (a table) joined with risk events (a stream) into stedi-graph.
+// stedi join: customers from redis-server (a table) joined with risk events (a stream) into
+// stedi-graph, exactly once. Each input partition is a task with its own transactional producer
+// (see join-task.ts); every instance reads all customers and the pending-event changelog.
 
 import { randomUUID } from "node:crypto";
-import type { Batch, Consumer, KafkaMessage, Message, Producer } from "kafkajs";
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 import {
   createAdmin,
   createConsumer,
   createKafka,
-  createProducer,
   ensureTopics,
   fetchEndOffsets,
   kafkaFailure,
-  sendRecords,
+  partitionCount,
 } from "../adapters/kafka.js";
 import { type LogFile, openLogFile } from "../adapters/log-file.js";
 import type { Reporter } from "../adapters/terminal.js";
 import { type CommonConfig, defaults, type JoinConfig } from "../config/config.js";
-import { CommitFrontier } from "../core/commit-frontier.js";
-import { type RecordBytes, toDeadLetter } from "../core/dead-letter.js";
+import { CustomerTable } from "../core/customer-table.js";
+import type { RecordBytes } from "../core/dead-letter.js";
 import { encodeGraphRecord } from "../core/graph-record.js";
-import { type JoinOutput, JoinState, type SourcePosition } from "../core/join.js";
+import { decodePendingLogEntry, PendingLogReplica } from "../core/pending-log.js";
 import { decodeRedisRecord } from "../core/redis-record.js";
-import { decodeRiskEvent } from "../core/risk-event.js";
-import { createSerial } from "../core/serial.js";
 import { renderBatch } from "../render/spark-console.js";
+import { type BadCustomerRecord, PartitionTask, type TaskContext } from "./join-task.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { createStdout } from "./output.js";
+import { PositionTracker } from "./positions.js";
 
 export type JoinCounts = {
   customerRecords: number;
@@ -36,32 +37,28 @@ export type JoinCounts = {
   customers: number;
 };
 
-/** Where a risk event came from, kept while it waits so it can be dead-lettered with its bytes. */
-type EventOrigin = SourcePosition & { record: RecordBytes };
-
 const joinedColumns = ["customer", "score", "email", "birthYear"];
 
-/** Resolves once every partition of the customer topic has been read up to the end seen at start. */
-function trackCatchUp(consumer: Consumer, ends: Map<number, { low: number; high: number }>) {
-  const behind = new Map(
-    [...ends].filter(([, end]) => end.high > end.low).map(([partition, end]) => [partition, end.high]),
+export const changelogTopicFor = (groupId: string) => `${groupId}-pending-changelog`;
+
+const bytesOf = (message: KafkaMessage): RecordBytes => ({
+  key: message.key,
+  value: message.value,
+  headers: message.headers as RecordBytes["headers"],
+});
+
+/** A producer fenced by a newer owner of the same partition: the partition has moved, do not retry. */
+const isFenced = (error: unknown): boolean => {
+  const type = (error as { type?: string }).type ?? "";
+  return (
+    type === "INVALID_PRODUCER_EPOCH" ||
+    type === "PRODUCER_FENCED" ||
+    type === "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
   );
-  let markReady!: () => void;
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  let isReady = behind.size === 0;
-  if (isReady) markReady();
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    const high = behind.get(payload.partition);
-    if (high === undefined || Number(payload.lastOffset) < high - 1) return;
-    behind.delete(payload.partition);
-    if (behind.size === 0 && !isReady) {
-      isReady = true;
-      markReady();
-    }
-  });
-  return { ready, isReady: () => isReady };
+};
+
+async function sleep(ms: number) {
+  await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export async function runJoin(options: {
@@ -80,6 +77,8 @@ export async function runJoin(options: {
     waiting: 0,
     customers: 0,
   };
+  const groupId = common.group ?? defaults.joinGroup;
+  const changelogTopic = changelogTopicFor(groupId);
   const connection = createKafka(common, "stedi-join");
   const admin = await createAdmin(connection);
   let customerEnds: Map<number, { low: number; high: number }>;
@@ -90,134 +89,188 @@ export async function runJoin(options: {
       common.outputTopic,
       common.dlqTopic,
     ]);
+    const partitions = await partitionCount(connection, admin, common.eventsTopic);
+    await ensureTopics(connection, admin, [
+      {
+        topic: changelogTopic,
+        numPartitions: partitions,
+        configEntries: [{ name: "cleanup.policy", value: "compact" }],
+      },
+    ]);
     customerEnds = await fetchEndOffsets(connection, admin, common.redisTopic);
-  } finally {
+  } catch (error) {
     await admin.disconnect().catch(() => undefined);
+    throw error;
   }
 
-  const groupId = common.group ?? defaults.joinGroup;
-  const producer = await createProducer(connection, { idempotent: true, maxInFlightRequests: 1 });
-  // Every instance needs every customer: the customer side is read whole by a throwaway group.
-  const customerConsumer = await createConsumer(connection, {
-    groupId: `${groupId}.customers.${randomUUID()}`,
+  // Every instance needs every customer and can take over any partition: the customer topic and the
+  // changelog are read whole, by a group of one that commits nothing.
+  const stateConsumer = await createConsumer(connection, { groupId: `${groupId}.state.${randomUUID()}` });
+  const eventConsumer = await createConsumer(connection, {
+    groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
   });
-  const eventConsumer = await createConsumer(connection, { groupId });
+  const positions = new PositionTracker(stateConsumer);
+  const customers = new CustomerTable();
+  const replicas = new Map<number, PendingLogReplica>();
+  const replicaOf = (partition: number) => {
+    let replica = replicas.get(partition);
+    if (!replica) {
+      replica = new PendingLogReplica();
+      replicas.set(partition, replica);
+    }
+    return replica;
+  };
+  let badCustomers: BadCustomerRecord[] = [];
 
   const stdout = createStdout(lifecycle);
   const log: LogFile | undefined = options.join.console
     ? openLogFile(common.logDir, "kafkajoin.log")
     : undefined;
-  const state = new JoinState<EventOrigin>(options.join.waitMs);
-  const frontier = new CommitFrontier();
-  const serial = createSerial();
-  const catchUp = trackCatchUp(customerConsumer, customerEnds);
   let consoleRows: string[][] = [];
   let consoleBatch = 0;
 
-  const position = (topic: string, batch: Batch, message: KafkaMessage): SourcePosition => ({
-    topic,
-    partition: batch.partition,
-    offset: message.offset,
-  });
-  const bytesOf = (message: KafkaMessage): RecordBytes => ({
-    key: message.key,
-    value: message.value,
-    headers: message.headers as RecordBytes["headers"],
-  });
+  const fail = (doing: string) => (error: unknown) =>
+    lifecycle.stop({ kind: "failure", error: kafkaFailure(connection, doing, error) });
 
-  /** Writes outputs and dead letters in one request; afterwards their events are done. */
-  const publish = async (outputs: JoinOutput<EventOrigin>[], deadLetters: RecordBytes[]) => {
-    if (outputs.length === 0 && deadLetters.length === 0) return;
-    await sendRecords(producer, [
-      {
-        topic: common.outputTopic,
-        messages: outputs.map(({ record }) => ({ key: record.email, value: encodeGraphRecord(record) })),
-      },
-      { topic: common.dlqTopic, messages: deadLetters as Message[] },
-    ]);
-    counts.joined += outputs.length;
-    counts.deadLettered += deadLetters.length;
-    for (const { record } of outputs) {
-      if (common.json) stdout.write(`${encodeGraphRecord(record)}\n`);
-      if (log) consoleRows.push([record.customer, record.score, record.email, record.birthYear]);
+  const context: TaskContext = {
+    connection,
+    admin,
+    groupId,
+    eventsTopic: common.eventsTopic,
+    outputTopic: common.outputTopic,
+    dlqTopic: common.dlqTopic,
+    changelogTopic,
+    waitMs: options.join.waitMs,
+    customers,
+    async restore(partition) {
+      const ends = await fetchEndOffsets(connection, admin, changelogTopic);
+      const end = ends.get(partition) ?? { low: 0, high: 0 };
+      await positions.reached(changelogTopic, partition, { start: end.low, end: end.high });
+      const replica = replicaOf(partition);
+      return { waiting: [...replica.waiting.values()], deadLetterMarks: new Map(replica.deadLetterMarks) };
+    },
+    badRecord: (where, reason) => reporter.badRecord(where, reason),
+    committed({ outputs, deadLetters, events }) {
+      counts.events += events;
+      counts.joined += outputs.length;
+      counts.deadLettered += deadLetters;
+      for (const { record } of outputs) {
+        if (common.json) stdout.write(`${encodeGraphRecord(record)}\n`);
+        if (log) consoleRows.push([record.customer, record.score, record.email, record.birthYear]);
+      }
+      lifecycle.markActivity();
+    },
+  };
+
+  // Tasks by partition; a promise while the partition is being taken over.
+  const tasks = new Map<number, Promise<PartitionTask | undefined>>();
+  let assigned = new Set<number>();
+
+  const startTask = (partition: number): Promise<PartitionTask | undefined> => {
+    const starting = (async () => {
+      for (let attempt = 1; !lifecycle.isStopping && assigned.has(partition); attempt += 1) {
+        try {
+          return await PartitionTask.start(context, partition);
+        } catch (error) {
+          if (attempt === 1 || attempt % 10 === 0) {
+            reporter.warn(
+              `join: taking over partition ${partition} failed (${kafkaFailure(connection, "", error).message}); retrying`,
+            );
+          }
+          await sleep(Math.min(5000, 250 * attempt));
+        }
+      }
+      return undefined;
+    })();
+    tasks.set(partition, starting);
+    return starting;
+  };
+
+  const taskFor = (partition: number) => tasks.get(partition) ?? startTask(partition);
+
+  const dropTask = async (partition: number) => {
+    const task = await tasks.get(partition);
+    tasks.delete(partition);
+    await task?.stop();
+  };
+
+  /** A failed transaction leaves memory ahead of the commit: start the partition again from its changelog. */
+  const recover = async (partition: number, error: unknown) => {
+    await dropTask(partition);
+    if (isFenced(error)) {
+      reporter.warn(`join: partition ${partition} was taken over by another instance`);
+      return;
     }
+    reporter.warn(
+      `join: partition ${partition}: ${kafkaFailure(connection, "transaction", error).message}; restarting it from its last commit`,
+    );
+    if (assigned.has(partition)) void startTask(partition);
   };
 
-  const commitEvents = async () => {
-    const offsets = frontier.committable();
-    if (offsets.length > 0) await eventConsumer.commitOffsets(offsets);
+  const eachTask = async (work: (task: PartitionTask) => Promise<unknown>) => {
+    await Promise.all(
+      [...tasks.entries()].map(async ([partition, pending]) => {
+        const task = await pending;
+        if (!task || tasks.get(partition) !== pending) return;
+        await work(task).catch((error: unknown) => recover(partition, error));
+      }),
+    );
   };
 
-  const closeAll = (origins: SourcePosition[]) => {
-    for (const origin of origins) frontier.close(origin.topic, origin.partition, origin.offset);
-  };
+  // --- customers and changelog ------------------------------------------------------------------
+  const customersBehind = new Map(
+    [...customerEnds].filter(([, end]) => end.high > end.low).map(([partition, end]) => [partition, end]),
+  );
+  const customersReady = Promise.all(
+    [...customersBehind].map(([partition, end]) =>
+      positions.reached(common.redisTopic, partition, { start: end.low, end: end.high }),
+    ),
+  );
+  let customersLoaded = customersBehind.size === 0;
+  void customersReady.then(() => {
+    customersLoaded = true;
+  });
 
-  const handleCustomers = async (batch: Batch) => {
-    const outputs: JoinOutput<EventOrigin>[] = [];
-    const deadLetters: RecordBytes[] = [];
-    for (const message of batch.messages) {
+  const handleCustomers = (partition: number, messages: KafkaMessage[]) => {
+    const arrived = new Set<string>();
+    for (const message of messages) {
       counts.customerRecords += 1;
+      const position = { topic: common.redisTopic, partition, offset: message.offset };
       const decoded = decodeRedisRecord(message.value?.toString("utf8") ?? "");
-      const where = position(common.redisTopic, batch, message);
       if (!decoded.ok) {
-        reporter.badRecord(where, decoded.reason);
-        deadLetters.push(toDeadLetter(bytesOf(message), where, decoded.reason));
+        reporter.badRecord(position, decoded.reason);
+        badCustomers.push({ position, record: bytesOf(message), reason: decoded.reason });
         continue;
       }
       if (decoded.value.kind === "skipped") {
         counts.customersSkipped += 1;
         continue;
       }
-      for (const customer of decoded.value.customers)
-        outputs.push(...state.upsertCustomer(customer.email, customer.birthYear));
+      for (const customer of decoded.value.customers) {
+        customers.upsert(customer.email, customer.birthYear);
+        arrived.add(customer.email);
+      }
       if (decoded.value.rejected.length > 0) {
         const reason = decoded.value.rejected.join("; ");
-        reporter.badRecord(where, reason);
-        deadLetters.push(toDeadLetter(bytesOf(message), where, reason));
+        reporter.badRecord(position, reason);
+        badCustomers.push({ position, record: bytesOf(message), reason });
       }
     }
-    await publish(outputs, deadLetters);
-    if (outputs.length > 0) {
-      closeAll(outputs.map(({ origin }) => origin));
-      await commitEvents();
+    if (arrived.size > 0) void eachTask((task) => task.release(arrived));
+  };
+
+  const handleChangelog = (partition: number, messages: KafkaMessage[]) => {
+    const replica = replicaOf(partition);
+    for (const message of messages) {
+      const entry = decodePendingLogEntry(message.key?.toString() ?? "", message.value);
+      if (entry.kind === "unknown") reporter.warn(`join: ignoring changelog record with key ${entry.key}`);
+      else replica.apply(entry);
     }
   };
 
-  const handleEvents = async (batch: Batch) => {
-    const outputs: JoinOutput<EventOrigin>[] = [];
-    const deadLetters: RecordBytes[] = [];
-    const now = Date.now();
-    for (const message of batch.messages) {
-      counts.events += 1;
-      const where = position(common.eventsTopic, batch, message);
-      const decoded = decodeRiskEvent(message.value?.toString("utf8") ?? "");
-      if (!decoded.ok) {
-        reporter.badRecord(where, decoded.reason);
-        deadLetters.push(toDeadLetter(bytesOf(message), where, decoded.reason));
-        frontier.read(where.topic, where.partition, where.offset);
-        continue;
-      }
-      const origin: EventOrigin = { ...where, record: bytesOf(message) };
-      const output = state.addRiskEvent(decoded.value.customer, decoded.value.score, origin, now);
-      frontier.read(where.topic, where.partition, where.offset, output === undefined);
-      if (output) outputs.push(output);
-    }
-    await publish(outputs, deadLetters);
-    await commitEvents();
-  };
-
-  const expireWaiting = async () => {
-    const expired = state.expire(Date.now());
-    if (expired.length === 0) return;
-    const deadLetters = expired.map(({ event, reason }) => {
-      reporter.badRecord(event.origin, reason);
-      return toDeadLetter(event.origin.record, event.origin, reason);
-    });
-    await publish([], deadLetters);
-    closeAll(expired.map(({ event }) => event.origin));
-    await commitEvents();
-  };
-
+  // --- periodic work -----------------------------------------------------------------------------
   const flushConsole = () => {
     if (!log || consoleRows.length === 0) return;
     const text = renderBatch(consoleBatch, joinedColumns, consoleRows, {
@@ -230,59 +283,111 @@ export async function runJoin(options: {
     consoleRows = [];
   };
 
-  const fail = (doing: string) => (error: unknown) =>
-    lifecycle.stop({ kind: "failure", error: kafkaFailure(connection, doing, error) });
+  const tick = async () => {
+    await eachTask((task) => task.expire(Date.now()));
+    if (badCustomers.length > 0 && customersLoaded) {
+      const owner = await tasks.get(0);
+      if (owner) {
+        const handled = await owner
+          .deadLetterCustomers(badCustomers)
+          .catch((error: unknown): BadCustomerRecord[] => {
+            void recover(0, error);
+            return [];
+          });
+        badCustomers = badCustomers.filter((record) => !handled.includes(record));
+      }
+    }
+  };
 
-  let joinedGroups = 0;
-  for (const consumer of [customerConsumer, eventConsumer]) {
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      joinedGroups += 1;
-      if (joinedGroups === 2) lifecycle.watchIdle(common.exitOnIdleMs, catchUp.isReady);
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) fail("consuming")(payload.error);
-    });
-  }
-
-  const showStatus = () => {
-    counts.waiting = state.waitingCount;
-    counts.customers = state.customerCount;
+  let ticking = false;
+  const showStatus = async () => {
+    let waiting = 0;
+    for (const pending of tasks.values()) waiting += (await pending)?.waiting ?? 0;
+    counts.waiting = waiting;
+    counts.customers = customers.size;
     reporter.status(
       `join: ${counts.customers} customers, ${counts.events} events → ${counts.joined} joined, ${counts.waiting} waiting, ${counts.deadLettered} dead-lettered`,
     );
   };
   const timers = [
     setInterval(
-      () => void serial(expireWaiting).catch(fail("dead-lettering expired events")),
+      () => {
+        if (ticking) return;
+        ticking = true;
+        void tick()
+          .catch(fail("expiring waiting events"))
+          .finally(() => {
+            ticking = false;
+          });
+      },
       Math.min(1000, options.join.waitMs),
     ),
     setInterval(flushConsole, defaults.triggerMs),
-    setInterval(showStatus, 250),
+    setInterval(() => void showStatus(), 250),
   ];
 
+  // --- consumers -----------------------------------------------------------------------------------
+  let joinedGroups = 0;
+  const watchIdleOnce = () => {
+    joinedGroups += 1;
+    if (joinedGroups === 2) lifecycle.watchIdle(common.exitOnIdleMs, () => customersLoaded);
+  };
+  stateConsumer.on(stateConsumer.events.GROUP_JOIN, watchIdleOnce);
+  eventConsumer.on(eventConsumer.events.GROUP_JOIN, ({ payload }) => {
+    if (joinedGroups < 2) watchIdleOnce();
+    assigned = new Set(payload.memberAssignment[common.eventsTopic] ?? []);
+    for (const partition of [...tasks.keys()]) if (!assigned.has(partition)) void dropTask(partition);
+    for (const partition of assigned) if (!tasks.has(partition)) void startTask(partition);
+  });
+  for (const consumer of [stateConsumer, eventConsumer]) {
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) fail("consuming")(payload.error);
+    });
+  }
+
+  const waitWithHeartbeats = async (ready: Promise<unknown>, heartbeat: () => Promise<void>) => {
+    let settled = false;
+    void ready.then(() => {
+      settled = true;
+    });
+    while (!settled && !lifecycle.isStopping) {
+      await Promise.race([ready, sleep(1000)]);
+      await heartbeat();
+    }
+  };
+
+  const handleEvents = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+    if (lifecycle.isStopping || !isRunning() || isStale()) return;
+    // Customers first: read the customer topic to its end before joining any event.
+    await waitWithHeartbeats(customersReady, heartbeat);
+    const pending = taskFor(batch.partition);
+    await waitWithHeartbeats(pending, heartbeat);
+    const task = await pending;
+    if (!task || lifecycle.isStopping || isStale()) return;
+    try {
+      const last = await task.process(batch);
+      if (last !== undefined) resolveOffset(last);
+    } catch (error) {
+      await recover(batch.partition, error);
+    }
+  };
+
   try {
-    await customerConsumer.subscribe({ topic: common.redisTopic, fromBeginning: true });
+    await stateConsumer.subscribe({ topics: [common.redisTopic, changelogTopic], fromBeginning: true });
     await eventConsumer.subscribe({ topic: common.eventsTopic, fromBeginning: common.from === "earliest" });
-    await customerConsumer.run({
+    await stateConsumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        if (lifecycle.isStopping) return;
-        await serial(() => handleCustomers(batch));
+        if (batch.topic === common.redisTopic) handleCustomers(batch.partition, batch.messages);
+        else handleChangelog(batch.partition, batch.messages);
         lifecycle.markActivity();
       },
     });
     await eventConsumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch, heartbeat }) => {
-        // Customers first: read the customer topic to its end before joining any event.
-        while (!catchUp.isReady() && !lifecycle.isStopping) {
-          await Promise.race([catchUp.ready, new Promise((resolve) => setTimeout(resolve, 1000))]);
-          await heartbeat();
-        }
-        if (lifecycle.isStopping) return;
-        await serial(() => handleEvents(batch));
-        lifecycle.markActivity();
-      },
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: handleEvents,
     });
   } catch (error) {
     fail("subscribing")(error);
@@ -290,14 +395,10 @@ export async function runJoin(options: {
 
   const reason = await lifecycle.stopped;
   for (const timer of timers) clearInterval(timer);
-  await shutDown({
-    consumers: [customerConsumer, eventConsumer],
-    producer,
-    drain: () => serial(commitEvents),
-  });
+  await shutDown({ eventConsumer, stateConsumer, admin, tasks: [...tasks.values()] });
   flushConsole();
   await log?.close();
-  showStatus();
+  await showStatus();
   reporter.close();
   if (reason.kind === "failure") throw reason.error;
   reporter.info(
@@ -305,21 +406,28 @@ export async function runJoin(options: {
   );
   if (counts.waiting > 0) {
     reporter.warn(
-      `join: ${counts.waiting} events still wait for their customer; the next run reads them again`,
+      `join: ${counts.waiting} events still wait for their customer; they are kept in ${changelogTopic}`,
     );
   }
   return counts;
 }
 
 /**
- * Lets the running batch finish (new batches see the lifecycle stopping and do nothing), commits,
- * then leaves the groups and disconnects.
+ * Lets the running batch finish (new batches see the lifecycle stopping and do nothing), lets each
+ * task finish its transaction, then leaves the groups and disconnects.
  */
-async function shutDown(options: { consumers: Consumer[]; producer: Producer; drain: () => Promise<void> }) {
-  await options.drain().catch(() => undefined);
-  await Promise.all(options.consumers.map((consumer) => consumer.stop().catch(() => undefined)));
+async function shutDown(options: {
+  eventConsumer: Consumer;
+  stateConsumer: Consumer;
+  admin: Admin;
+  tasks: Promise<PartitionTask | undefined>[];
+}) {
+  await options.eventConsumer.stop().catch(() => undefined);
+  await Promise.all(options.tasks.map(async (pending) => (await pending.catch(() => undefined))?.stop()));
+  await options.stateConsumer.stop().catch(() => undefined);
   await Promise.all([
-    ...options.consumers.map((consumer) => consumer.disconnect().catch(() => undefined)),
-    options.producer.disconnect().catch(() => undefined),
+    options.eventConsumer.disconnect().catch(() => undefined),
+    options.stateConsumer.disconnect().catch(() => undefined),
+    options.admin.disconnect().catch(() => undefined),
   ]);
 }

@@ -1,0 +1,307 @@
+// One input partition of the join, exactly once: its own transactional producer (whose id fences a
+// previous owner), its waiting events, and transactions that write outputs, dead letters, changelog
+// entries and the consumed offset together.
+
+import type { Admin, Batch, KafkaMessage, Message, Producer, Transaction } from "kafkajs";
+import { type KafkaConnection, sendRecords } from "../adapters/kafka.js";
+import type { CustomerTable } from "../core/customer-table.js";
+import { type RecordBytes, toDeadLetter } from "../core/dead-letter.js";
+import { encodeGraphRecord } from "../core/graph-record.js";
+import { type JoinOutput, JoinState, type SourcePosition } from "../core/join.js";
+import {
+  encodeDeadLetterMark,
+  encodeResolved,
+  encodeWaiting,
+  type StoredPending,
+} from "../core/pending-log.js";
+import { decodeRiskEvent } from "../core/risk-event.js";
+import { createSerial, type Serial } from "../core/serial.js";
+
+/** Where a risk event came from, kept while it waits so it can be dead-lettered with its bytes. */
+export type EventOrigin = SourcePosition & { record: RecordBytes };
+
+/** A bad record of the customer topic, waiting to be dead-lettered by the owner of partition 0. */
+export type BadCustomerRecord = { position: SourcePosition; record: RecordBytes; reason: string };
+
+/** What a task needs from the join around it. */
+export type TaskContext = {
+  connection: KafkaConnection;
+  admin: Admin;
+  groupId: string;
+  eventsTopic: string;
+  outputTopic: string;
+  dlqTopic: string;
+  changelogTopic: string;
+  waitMs: number;
+  customers: CustomerTable;
+  /** The committed waiting events and dead-letter marks of one changelog partition, once read to its end. */
+  restore(partition: number): Promise<{ waiting: StoredPending[]; deadLetterMarks: Map<number, string> }>;
+  badRecord(where: SourcePosition, reason: string): void;
+  /** Called after each commit with what it made visible. */
+  committed(result: {
+    outputs: JoinOutput<EventOrigin>[];
+    deadLetters: number;
+    events: number;
+    latencyMs: number;
+  }): void;
+};
+
+const bytesOf = (message: KafkaMessage): RecordBytes => ({
+  key: message.key,
+  value: message.value,
+  headers: message.headers as RecordBytes["headers"],
+});
+
+const toStored = (origin: EventOrigin, email: string, score: number, since: number): StoredPending => ({
+  offset: origin.offset,
+  email,
+  score,
+  since,
+  record: origin.record,
+});
+
+export class PartitionTask {
+  readonly state: JoinState<EventOrigin>;
+  /** The next offset of the input partition to process; undefined until the first batch when nothing was committed. */
+  nextOffset: string | undefined;
+  private deadLetterMarks = new Map<number, string>();
+  private readonly serial: Serial = createSerial();
+
+  private constructor(
+    readonly partition: number,
+    private readonly context: TaskContext,
+    private readonly producer: Producer,
+  ) {
+    this.state = new JoinState<EventOrigin>(context.waitMs, context.customers);
+  }
+
+  static transactionalId(groupId: string, topic: string, partition: number): string {
+    return `${groupId}-${topic}-${partition}`;
+  }
+
+  /**
+   * Takes over a partition: fences any previous owner (a new producer epoch aborts its open
+   * transaction), then reads the committed offset and the committed waiting events, and joins
+   * those whose customer is known by now.
+   */
+  static async start(context: TaskContext, partition: number): Promise<PartitionTask> {
+    const producer = context.connection.kafka.producer({
+      transactionalId: PartitionTask.transactionalId(context.groupId, context.eventsTopic, partition),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    const task = new PartitionTask(partition, context, producer);
+    try {
+      // An empty transaction initialises the producer id: from here on, the previous owner is fenced.
+      const fence = await producer.transaction();
+      await fence.abort();
+      const [offsets] = await context.admin.fetchOffsets({
+        groupId: context.groupId,
+        topics: [context.eventsTopic],
+      });
+      const committed = offsets?.partitions.find((entry) => entry.partition === partition)?.offset;
+      task.nextOffset = committed === undefined || Number(committed) < 0 ? undefined : committed;
+      const restored = await context.restore(partition);
+      task.deadLetterMarks = restored.deadLetterMarks;
+      for (const stored of restored.waiting) {
+        task.state.hold({
+          email: stored.email,
+          score: stored.score,
+          since: stored.since,
+          origin: { topic: context.eventsTopic, partition, offset: stored.offset, record: stored.record },
+        });
+      }
+      await task.transact((txn) => task.commitReleased(txn, task.state.releaseKnown()));
+      return task;
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  get waiting(): number {
+    return this.state.waitingCount;
+  }
+
+  /**
+   * Runs `step` inside a transaction and, once committed, what it returned. Aborts and rethrows
+   * on failure: the in-memory state may then be ahead of the committed one, so the task must be
+   * started again from the changelog.
+   */
+  private transact(step: (txn: Transaction) => Promise<(() => void) | undefined>): Promise<void> {
+    return (async () => {
+      const txn = await this.producer.transaction();
+      let afterCommit: (() => void) | undefined;
+      try {
+        afterCommit = await step(txn);
+        await txn.commit();
+      } catch (error) {
+        await txn.abort().catch(() => undefined);
+        throw error;
+      }
+      afterCommit?.();
+    })();
+  }
+
+  private changelog(messages: Message[]) {
+    return {
+      topic: this.context.changelogTopic,
+      messages: messages.map((message) => ({ ...message, partition: this.partition })),
+    };
+  }
+
+  private outputRecords(outputs: JoinOutput<EventOrigin>[]) {
+    return {
+      topic: this.context.outputTopic,
+      messages: outputs.map(({ record }) => ({ key: record.email, value: encodeGraphRecord(record) })),
+    };
+  }
+
+  /** Writes the outputs of released waiting events and their changelog tombstones. */
+  private async commitReleased(txn: Transaction, outputs: JoinOutput<EventOrigin>[]) {
+    if (outputs.length === 0) return undefined;
+    const started = Date.now();
+    await sendRecords(txn, [
+      this.outputRecords(outputs),
+      this.changelog(outputs.map(({ origin }) => encodeResolved(origin.offset))),
+    ]);
+    return () =>
+      this.context.committed({ outputs, deadLetters: 0, events: 0, latencyMs: Date.now() - started });
+  }
+
+  /**
+   * Joins one fetched batch in one transaction: outputs, dead letters, newly waiting events and
+   * the consumed offset commit together or not at all. Records below `nextOffset` were committed
+   * before (the consumer's position can be older than the offset read after fencing) and are
+   * skipped. Resolves with the last offset processed, for the consumer to move past.
+   */
+  process(batch: Batch): Promise<string | undefined> {
+    return this.serial(async () => {
+      const from = this.nextOffset === undefined ? undefined : BigInt(this.nextOffset);
+      const messages =
+        from === undefined
+          ? batch.messages
+          : batch.messages.filter((message) => BigInt(message.offset) >= from);
+      const last = messages.at(-1);
+      if (last === undefined) return batch.messages.at(-1)?.offset;
+      const started = Date.now();
+      const outputs: JoinOutput<EventOrigin>[] = [];
+      const deadLetters: RecordBytes[] = [];
+      const waiting: Message[] = [];
+      for (const message of messages) {
+        const where: SourcePosition = {
+          topic: this.context.eventsTopic,
+          partition: this.partition,
+          offset: message.offset,
+        };
+        const decoded = decodeRiskEvent(message.value?.toString("utf8") ?? "");
+        if (!decoded.ok) {
+          this.context.badRecord(where, decoded.reason);
+          deadLetters.push(toDeadLetter(bytesOf(message), where, decoded.reason));
+          continue;
+        }
+        const origin: EventOrigin = { ...where, record: bytesOf(message) };
+        const output = this.state.addRiskEvent(decoded.value.customer, decoded.value.score, origin, started);
+        if (output) outputs.push(output);
+        else
+          waiting.push(encodeWaiting(toStored(origin, decoded.value.customer, decoded.value.score, started)));
+      }
+      const next = String(BigInt(last.offset) + 1n);
+      await this.transact(async (txn) => {
+        await sendRecords(txn, [
+          this.outputRecords(outputs),
+          { topic: this.context.dlqTopic, messages: deadLetters as Message[] },
+          this.changelog(waiting),
+        ]);
+        await txn.sendOffsets({
+          consumerGroupId: this.context.groupId,
+          topics: [
+            { topic: this.context.eventsTopic, partitions: [{ partition: this.partition, offset: next }] },
+          ],
+        });
+        return () =>
+          this.context.committed({
+            outputs,
+            deadLetters: deadLetters.length,
+            events: messages.length,
+            latencyMs: Date.now() - started,
+          });
+      });
+      this.nextOffset = next;
+      return last.offset;
+    });
+  }
+
+  /** Joins the events waiting for customers that have just arrived. */
+  release(emails: Iterable<string>): Promise<void> {
+    return this.serial(async () => {
+      const outputs = [...emails].flatMap((email) => this.state.release(email));
+      if (outputs.length > 0) await this.transact((txn) => this.commitReleased(txn, outputs));
+    });
+  }
+
+  /** Dead-letters the events that waited longer than the wait bound. */
+  expire(now: number): Promise<void> {
+    return this.serial(async () => {
+      const expired = this.state.expire(now);
+      if (expired.length === 0) return;
+      const deadLetters = expired.map(({ event, reason }) => {
+        this.context.badRecord(event.origin, reason);
+        return toDeadLetter(event.origin.record, event.origin, reason);
+      });
+      await this.transact(async (txn) => {
+        await sendRecords(txn, [
+          { topic: this.context.dlqTopic, messages: deadLetters as Message[] },
+          this.changelog(expired.map(({ event }) => encodeResolved(event.origin.offset))),
+        ]);
+        return () =>
+          this.context.committed({ outputs: [], deadLetters: deadLetters.length, events: 0, latencyMs: 0 });
+      });
+    });
+  }
+
+  /**
+   * Dead-letters the customer topic's bad records that no earlier owner of partition 0 has, and
+   * moves the marks forward in the same transaction (only the owner of partition 0 does this).
+   * Returns the records now handled, which the caller may forget.
+   */
+  deadLetterCustomers(records: BadCustomerRecord[]): Promise<BadCustomerRecord[]> {
+    return this.serial(async () => {
+      const fresh = records.filter(
+        ({ position }) =>
+          BigInt(position.offset) >= BigInt(this.deadLetterMarks.get(position.partition) ?? "0"),
+      );
+      if (fresh.length > 0) {
+        const marks = new Map<number, string>();
+        for (const { position } of fresh) {
+          const next = String(BigInt(position.offset) + 1n);
+          if (BigInt(next) > BigInt(marks.get(position.partition) ?? "0"))
+            marks.set(position.partition, next);
+        }
+        await this.transact(async (txn) => {
+          await sendRecords(txn, [
+            {
+              topic: this.context.dlqTopic,
+              messages: fresh.map(
+                ({ record, position, reason }) => toDeadLetter(record, position, reason) as Message,
+              ),
+            },
+            this.changelog([...marks].map(([partition, next]) => encodeDeadLetterMark(partition, next))),
+          ]);
+          return () =>
+            this.context.committed({ outputs: [], deadLetters: fresh.length, events: 0, latencyMs: 0 });
+        });
+        for (const [partition, next] of marks) this.deadLetterMarks.set(partition, next);
+      }
+      return records;
+    });
+  }
+
+  /** Waits for the running step, then lets the producer go (its open transaction, if any, is aborted by the broker). */
+  async stop(): Promise<void> {
+    await this.serial(async () => undefined).catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}
