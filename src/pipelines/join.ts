@@ -327,10 +327,35 @@ export async function runJoin(options: {
   ];
 
   // --- consumers -----------------------------------------------------------------------------------
+  // How far each input partition has been read: our commits, and batches of transaction markers only.
+  const readThrough = new Map<number, number>();
+  const markRead = (partition: number, next: number) => {
+    if ((readThrough.get(partition) ?? -1) < next) readThrough.set(partition, next);
+  };
+  eventConsumer.on(eventConsumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize === 0) markRead(payload.partition, Number(payload.lastOffset) + 1);
+  });
+
+  /** Idle means caught up: customers loaded, every assigned partition taken over and read to its end. */
+  const caughtUp = async () => {
+    if (!customersLoaded || assigned.size === 0) return false;
+    const ends = await fetchEndOffsets(connection, admin, common.eventsTopic);
+    for (const partition of assigned) {
+      const task = await tasks.get(partition);
+      if (!task) return false;
+      const end = ends.get(partition) ?? { low: 0, high: 0 };
+      // Starting from the latest offset with nothing committed, a partition is caught up by definition.
+      if (task.nextOffset === undefined && common.from === "latest") continue;
+      const read = Math.max(readThrough.get(partition) ?? -1, Number(task.nextOffset ?? -1), end.low);
+      if (read < end.high) return false;
+    }
+    return true;
+  };
+
   let joinedGroups = 0;
   const watchIdleOnce = () => {
     joinedGroups += 1;
-    if (joinedGroups === 2) lifecycle.watchIdle(common.exitOnIdleMs, () => customersLoaded);
+    if (joinedGroups === 2) lifecycle.watchIdle(common.exitOnIdleMs, caughtUp);
   };
   stateConsumer.on(stateConsumer.events.GROUP_JOIN, watchIdleOnce);
   eventConsumer.on(eventConsumer.events.GROUP_JOIN, ({ payload }) => {

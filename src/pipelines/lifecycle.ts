@@ -38,12 +38,25 @@ export class Lifecycle {
    * Stops with `idle` once nothing happened for `idleMs` and `isSettled()` holds (e.g. no event is
    * waiting for a customer that may still come). Call it once the consumers have joined.
    */
-  watchIdle(idleMs: number | undefined, isSettled: () => boolean = () => true): void {
+  watchIdle(idleMs: number | undefined, isSettled: () => boolean | Promise<boolean> = () => true): void {
     if (idleMs === undefined || this.idleTimer) return;
     this.lastActivity = Date.now();
+    let checking = false;
     this.idleTimer = setInterval(
       () => {
-        if (Date.now() - this.lastActivity >= idleMs && isSettled()) this.stop({ kind: "idle" });
+        if (checking || Date.now() - this.lastActivity < idleMs) return;
+        checking = true;
+        void Promise.resolve()
+          .then(isSettled)
+          .then(
+            (settled) => {
+              if (settled && Date.now() - this.lastActivity >= idleMs) this.stop({ kind: "idle" });
+            },
+            () => undefined,
+          )
+          .finally(() => {
+            checking = false;
+          });
       },
       Math.min(100, idleMs),
     );
