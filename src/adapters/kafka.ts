@@ -1,5 +1,6 @@
 // The one place that talks to Kafka: clients, topic setup, and turning client failures into one line.
 
+import { readFileSync } from "node:fs";
 import {
   type Admin,
   type Consumer,
@@ -11,16 +12,55 @@ import {
   type Producer,
   type ProducerConfig,
 } from "kafkajs";
-import type { CommonConfig } from "../config/config.js";
-import { describeCause, StediError, unavailableError } from "../errors.js";
+import type { CommonConfig, KafkaSecurity } from "../config/config.js";
+import { configError, describeCause, StediError, unavailableError } from "../errors.js";
 
 export type KafkaConnection = { kafka: Kafka; brokers: string[]; connectTimeoutMs: number };
 
+function readSecret(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw configError(
+      `cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? describeCause(error)}`,
+    );
+  }
+}
+
+/** kafkajs TLS and SASL options from the resolved security settings; reads the files they name. */
+export function securityOptions(security: KafkaSecurity | undefined): Pick<KafkaConfig, "ssl" | "sasl"> {
+  const options: Pick<KafkaConfig, "ssl" | "sasl"> = {};
+  if (security?.tls) {
+    const { ca, cert, key } = security.tls;
+    options.ssl =
+      ca === undefined && cert === undefined && key === undefined
+        ? true
+        : {
+            ...(ca === undefined ? {} : { ca: [readSecret(ca, "--ssl-ca")] }),
+            ...(cert === undefined ? {} : { cert: readSecret(cert, "--ssl-cert") }),
+            ...(key === undefined ? {} : { key: readSecret(key, "--ssl-key") }),
+          };
+  }
+  if (security?.sasl) {
+    const { mechanism, username, password } = security.sasl;
+    const secret =
+      "value" in password ? password.value : readSecret(password.file, "--sasl-password-file").trimEnd();
+    options.sasl =
+      mechanism === "plain"
+        ? { mechanism, username, password: secret }
+        : mechanism === "scram-sha-256"
+          ? { mechanism, username, password: secret }
+          : { mechanism, username, password: secret };
+  }
+  return options;
+}
+
 export function createKafka(
-  config: Pick<CommonConfig, "brokers" | "connectTimeoutMs">,
+  config: Pick<CommonConfig, "brokers" | "connectTimeoutMs"> & { security?: KafkaSecurity },
   clientId: string,
 ): KafkaConnection {
   const kafkaConfig: KafkaConfig = {
+    ...securityOptions(config.security),
     clientId,
     brokers: config.brokers,
     connectionTimeout: Math.min(3000, config.connectTimeoutMs),

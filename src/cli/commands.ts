@@ -137,6 +137,13 @@ export function addJoin(program: Command, env: Environment): void {
         "also print joined rows as Spark-style tables and append them to logs/kafkajoin.log",
       ),
     )
+    .addOption(
+      new Option(
+        "--metrics-port <port>",
+        "serve Prometheus /metrics and /healthz on this port (0: any free)",
+      ),
+    )
+    .addOption(new Option("--metrics-host <address>", "address to serve metrics on (default 127.0.0.1)"))
     .addHelpText(
       "after",
       helpFooter([
@@ -144,6 +151,7 @@ export function addJoin(program: Command, env: Environment): void {
         "stedi join --console",
         "stedi join --group stedi-join --wait 30s --brokers kafka1:9092,kafka2:9092",
         "stedi join --json --exit-on-idle 3000 > joined.jsonl",
+        "stedi join --metrics-port 9464    # then: curl 127.0.0.1:9464/metrics",
       ]),
     )
     .action(async (flags: CommonFlags & JoinFlags) => {

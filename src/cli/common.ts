@@ -37,6 +37,28 @@ export function addCommonOptions(command: Command): Command {
       ),
     )
     .addOption(new Option("--no-log", "do not append console output to files under --log-dir"))
+    .addOption(new Option("--ssl", "connect to Kafka over TLS (env KAFKA_SSL)"))
+    .addOption(
+      new Option(
+        "--ssl-ca <file>",
+        "PEM file of the CA that signed the brokers' certificates (env KAFKA_SSL_CA)",
+      ),
+    )
+    .addOption(new Option("--ssl-cert <file>", "PEM client certificate for mutual TLS (env KAFKA_SSL_CERT)"))
+    .addOption(new Option("--ssl-key <file>", "PEM private key of --ssl-cert (env KAFKA_SSL_KEY)"))
+    .addOption(
+      new Option(
+        "--sasl-mechanism <name>",
+        "plain, scram-sha-256 or scram-sha-512 (env KAFKA_SASL_MECHANISM)",
+      ),
+    )
+    .addOption(new Option("--sasl-username <name>", "SASL user (env KAFKA_SASL_USERNAME)"))
+    .addOption(
+      new Option(
+        "--sasl-password-file <file>",
+        "file holding the SASL password; or set KAFKA_SASL_PASSWORD (a password flag would show in ps)",
+      ),
+    )
     .addOption(
       new Option(
         "--connect-timeout <ms>",

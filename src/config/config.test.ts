@@ -16,7 +16,48 @@ describe("resolveCommonConfig", () => {
       json: false,
       logDir: "logs",
       connectTimeoutMs: 10_000,
+      security: { tls: undefined, sasl: undefined },
     });
+  });
+
+  it("takes TLS and SASL from flags or the environment, the password only from the environment or a file", () => {
+    const env = {
+      KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
+      KAFKA_SASL_USERNAME: "stedi",
+      KAFKA_SASL_PASSWORD: "hunter2",
+      KAFKA_SSL_CA: "/etc/ca.pem",
+    };
+    expect(resolveCommonConfig({}, env).security).toEqual({
+      tls: { ca: "/etc/ca.pem", cert: undefined, key: undefined },
+      sasl: { mechanism: "scram-sha-512", username: "stedi", password: { value: "hunter2" } },
+    });
+    expect(
+      resolveCommonConfig({ saslMechanism: "plain", saslUsername: "u", saslPasswordFile: "/run/pw" }, {})
+        .security,
+    ).toEqual({
+      tls: undefined,
+      sasl: { mechanism: "plain", username: "u", password: { file: "/run/pw" } },
+    });
+    expect(resolveCommonConfig({ ssl: true }, {}).security.tls).toEqual({
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+    });
+  });
+
+  it("explains missing SASL settings without echoing any secret", () => {
+    expect(() =>
+      resolveCommonConfig({ saslMechanism: "scram-sha-256" }, { KAFKA_SASL_PASSWORD: "hunter2" }),
+    ).toThrowError(/--sasl-username/);
+    expect(() => resolveCommonConfig({ saslMechanism: "scram-sha-256", saslUsername: "u" }, {})).toThrowError(
+      /KAFKA_SASL_PASSWORD or --sasl-password-file/,
+    );
+    expect(() =>
+      resolveCommonConfig(
+        { saslMechanism: "kerberos", saslUsername: "u" },
+        { KAFKA_SASL_PASSWORD: "hunter2" },
+      ),
+    ).toThrowError(/^(?!.*hunter2).*--sasl-mechanism must be/);
   });
 
   it("prefers flags over the environment over defaults", () => {
@@ -60,7 +101,14 @@ describe("console and join options", () => {
     expect(parseDuration("60s")).toBe(60_000);
     expect(parseDuration("2m")).toBe(120_000);
     expect(parseDuration("250ms")).toBe(250);
-    expect(resolveJoinConfig({})).toEqual({ waitMs: 60_000, console: false });
+    expect(resolveJoinConfig({})).toEqual({
+      waitMs: 60_000,
+      console: false,
+      metricsPort: undefined,
+      metricsHost: "127.0.0.1",
+    });
+    expect(resolveJoinConfig({ metricsPort: "9400" })).toMatchObject({ metricsPort: 9400 });
+    expect(() => resolveJoinConfig({ metricsPort: "70000" })).toThrowError("--metrics-port");
     expect(() => resolveJoinConfig({ wait: "later" })).toThrowError("--wait");
   });
 });

@@ -24,6 +24,11 @@ export const environmentHelp: [string, string][] = [
   ["KAFKA_BROKERS", `bootstrap brokers, host:port[,host:port…] (default ${defaults.brokers})`],
   ["STEDI_LOG_DIR", `folder for console logs (default ${defaults.logDir})`],
   ["STEDI_CONNECT_TIMEOUT", `ms to wait for Kafka before giving up (default ${defaults.connectTimeoutMs})`],
+  ["KAFKA_SSL", "true to connect to Kafka over TLS (implied by KAFKA_SSL_CA/CERT/KEY)"],
+  ["KAFKA_SSL_CA, KAFKA_SSL_CERT, KAFKA_SSL_KEY", "PEM files: CA bundle, client certificate and key"],
+  ["KAFKA_SASL_MECHANISM", "plain, scram-sha-256 or scram-sha-512"],
+  ["KAFKA_SASL_USERNAME", "SASL user name"],
+  ["KAFKA_SASL_PASSWORD", "SASL password (or --sasl-password-file); never printed"],
   ["NO_COLOR", "disable colours (also off when stderr is not a terminal)"],
 ];
 
@@ -60,9 +65,27 @@ export const commonConfigSchema = z.object({
   /** null when logging to files is off (--no-log). */
   logDir: z.string().min(1).nullable(),
   connectTimeoutMs: positiveInt("--connect-timeout"),
+  security: z.object({
+    tls: z
+      .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+      .optional(),
+    sasl: z
+      .object({
+        mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"], {
+          error: "--sasl-mechanism must be plain, scram-sha-256 or scram-sha-512",
+        }),
+        username: z.string({ error: "SASL needs --sasl-username (or KAFKA_SASL_USERNAME)" }).min(1),
+        /** Either the password itself (from the environment) or a file that holds it. */
+        password: z.union([z.object({ value: z.string() }), z.object({ file: z.string() })], {
+          error: "SASL needs KAFKA_SASL_PASSWORD or --sasl-password-file",
+        }),
+      })
+      .optional(),
+  }),
 });
 
 export type CommonConfig = z.infer<typeof commonConfigSchema>;
+export type KafkaSecurity = CommonConfig["security"];
 
 /** The flags every command shares, as commander hands them over (unset flags are undefined). */
 export type CommonFlags = {
@@ -78,7 +101,48 @@ export type CommonFlags = {
   logDir?: string;
   log?: boolean;
   connectTimeout?: string;
+  ssl?: boolean;
+  sslCa?: string;
+  sslCert?: string;
+  sslKey?: string;
+  saslMechanism?: string;
+  saslUsername?: string;
+  saslPasswordFile?: string;
 };
+
+const truthy = (text: string | undefined) => text !== undefined && /^(1|true|yes|on)$/i.test(text);
+
+/** TLS and SASL settings; secrets stay values in memory and are never part of a message. */
+function resolveSecurity(flags: CommonFlags, env: Environment) {
+  const ca = flags.sslCa ?? env.KAFKA_SSL_CA;
+  const cert = flags.sslCert ?? env.KAFKA_SSL_CERT;
+  const key = flags.sslKey ?? env.KAFKA_SSL_KEY;
+  const tlsWanted =
+    flags.ssl === true ||
+    truthy(env.KAFKA_SSL) ||
+    ca !== undefined ||
+    cert !== undefined ||
+    key !== undefined;
+  const mechanism = flags.saslMechanism ?? env.KAFKA_SASL_MECHANISM;
+  const passwordFile = flags.saslPasswordFile ?? env.KAFKA_SASL_PASSWORD_FILE;
+  const password =
+    passwordFile !== undefined
+      ? { file: passwordFile }
+      : env.KAFKA_SASL_PASSWORD !== undefined
+        ? { value: env.KAFKA_SASL_PASSWORD }
+        : undefined;
+  return {
+    tls: tlsWanted ? { ca, cert, key } : undefined,
+    sasl:
+      mechanism === undefined
+        ? undefined
+        : {
+            mechanism: mechanism.toLowerCase(),
+            username: flags.saslUsername ?? env.KAFKA_SASL_USERNAME,
+            password,
+          },
+  };
+}
 
 export type Environment = Record<string, string | undefined>;
 
@@ -103,6 +167,7 @@ export function resolveCommonConfig(flags: CommonFlags, env: Environment): Commo
     json: flags.json ?? false,
     logDir: flags.log === false ? null : (flags.logDir ?? env.STEDI_LOG_DIR ?? defaults.logDir),
     connectTimeoutMs: flags.connectTimeout ?? env.STEDI_CONNECT_TIMEOUT ?? defaults.connectTimeoutMs,
+    security: resolveSecurity(flags, env),
   });
 }
 
@@ -124,13 +189,23 @@ export const resolveConsoleConfig = (flags: ConsoleFlags): ConsoleConfig =>
     all: flags.all ?? false,
   });
 
+const portNumber = (what: string) =>
+  z.coerce
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be a whole number`)
+    .min(0, `${what} must be between 0 and 65535`)
+    .max(65_535, `${what} must be between 0 and 65535`);
+
 export const joinConfigSchema = z.object({
   waitMs: positiveInt("--wait"),
   console: z.boolean(),
+  /** Serve /metrics and /healthz on this port (0: any free port); undefined: no server. */
+  metricsPort: portNumber("--metrics-port").optional(),
+  metricsHost: z.string().min(1),
 });
 export type JoinConfig = z.infer<typeof joinConfigSchema>;
 
-export type JoinFlags = { wait?: string; console?: boolean };
+export type JoinFlags = { wait?: string; console?: boolean; metricsPort?: string; metricsHost?: string };
 
 /** `--wait` takes milliseconds or a unit: 500ms, 60s, 2m. */
 export function parseDuration(text: string): number | string {
@@ -144,4 +219,6 @@ export const resolveJoinConfig = (flags: JoinFlags): JoinConfig =>
   parseOrThrow(joinConfigSchema, {
     waitMs: flags.wait === undefined ? defaults.waitMs : parseDuration(flags.wait),
     console: flags.console ?? false,
+    metricsPort: flags.metricsPort,
+    metricsHost: flags.metricsHost ?? "127.0.0.1",
   });

@@ -14,11 +14,13 @@ import {
   partitionCount,
 } from "../adapters/kafka.js";
 import { type LogFile, openLogFile } from "../adapters/log-file.js";
+import { createMetricsServer, type MetricsServer } from "../adapters/metrics-server.js";
 import type { Reporter } from "../adapters/terminal.js";
 import { type CommonConfig, defaults, type JoinConfig } from "../config/config.js";
 import { CustomerTable } from "../core/customer-table.js";
 import type { RecordBytes } from "../core/dead-letter.js";
 import { encodeGraphRecord } from "../core/graph-record.js";
+import { Counter, Gauge, Histogram, renderMetrics } from "../core/metrics.js";
 import { decodePendingLogEntry, PendingLogReplica } from "../core/pending-log.js";
 import { decodeRedisRecord } from "../core/redis-record.js";
 import { renderBatch } from "../render/spark-console.js";
@@ -76,6 +78,30 @@ export async function runJoin(options: {
     deadLettered: 0,
     waiting: 0,
     customers: 0,
+  };
+  const metrics = {
+    customerRecords: new Counter(
+      "stedi_join_customer_records_total",
+      "Records read from the customer topic.",
+    ),
+    events: new Counter("stedi_join_events_consumed_total", "Risk events read and committed."),
+    produced: new Counter(
+      "stedi_join_records_produced_total",
+      "Joined records committed to the output topic.",
+    ),
+    deadLetters: new Counter("stedi_join_dead_letters_total", "Records committed to the dead-letter topic."),
+    waiting: new Gauge("stedi_join_waiting_events", "Risk events waiting for their customer."),
+    customers: new Gauge("stedi_join_customers", "Customers in the table."),
+    partitions: new Gauge("stedi_join_partitions_owned", "Risk-event partitions this instance owns."),
+    lag: new Gauge(
+      "stedi_join_lag_records",
+      "Records between the last commit and the partition's end, per partition.",
+    ),
+    transactions: new Histogram(
+      "stedi_join_transaction_seconds",
+      "Time from a batch's first record processed to its transaction committed.",
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ),
   };
   const groupId = common.group ?? defaults.joinGroup;
   const changelogTopic = changelogTopicFor(groupId);
@@ -152,10 +178,14 @@ export async function runJoin(options: {
       return { waiting: [...replica.waiting.values()], deadLetterMarks: new Map(replica.deadLetterMarks) };
     },
     badRecord: (where, reason) => reporter.badRecord(where, reason),
-    committed({ outputs, deadLetters, events }) {
+    committed({ outputs, deadLetters, events, latencyMs }) {
       counts.events += events;
       counts.joined += outputs.length;
       counts.deadLettered += deadLetters;
+      metrics.events.inc(events);
+      metrics.produced.inc(outputs.length);
+      metrics.deadLetters.inc(deadLetters);
+      if (events > 0) metrics.transactions.observe(latencyMs / 1000);
       for (const { record } of outputs) {
         if (common.json) stdout.write(`${encodeGraphRecord(record)}\n`);
         if (log) consoleRows.push([record.customer, record.score, record.email, record.birthYear]);
@@ -237,6 +267,7 @@ export async function runJoin(options: {
     const arrived = new Set<string>();
     for (const message of messages) {
       counts.customerRecords += 1;
+      metrics.customerRecords.inc();
       const position = { topic: common.redisTopic, partition, offset: message.offset };
       const decoded = decodeRedisRecord(message.value?.toString("utf8") ?? "");
       if (!decoded.ok) {
@@ -305,6 +336,9 @@ export async function runJoin(options: {
     for (const pending of tasks.values()) waiting += (await pending)?.waiting ?? 0;
     counts.waiting = waiting;
     counts.customers = customers.size;
+    metrics.waiting.set(waiting);
+    metrics.customers.set(customers.size);
+    metrics.partitions.set(assigned.size);
     reporter.status(
       `join: ${counts.customers} customers, ${counts.events} events → ${counts.joined} joined, ${counts.waiting} waiting, ${counts.deadLettered} dead-lettered`,
     );
@@ -361,6 +395,8 @@ export async function runJoin(options: {
   eventConsumer.on(eventConsumer.events.GROUP_JOIN, ({ payload }) => {
     if (joinedGroups < 2) watchIdleOnce();
     assigned = new Set(payload.memberAssignment[common.eventsTopic] ?? []);
+    for (const partition of tasks.keys())
+      if (!assigned.has(partition)) metrics.lag.remove({ partition: String(partition) });
     for (const partition of [...tasks.keys()]) if (!assigned.has(partition)) void dropTask(partition);
     for (const partition of assigned) if (!tasks.has(partition)) void startTask(partition);
   });
@@ -391,11 +427,39 @@ export async function runJoin(options: {
     if (!task || lifecycle.isStopping || isStale()) return;
     try {
       const last = await task.process(batch);
-      if (last !== undefined) resolveOffset(last);
+      if (last !== undefined) {
+        resolveOffset(last);
+        metrics.lag.set(Math.max(0, Number(batch.highWatermark) - Number(last) - 1), {
+          partition: String(batch.partition),
+        });
+      }
     } catch (error) {
       await recover(batch.partition, error);
     }
   };
+
+  let metricsServer: MetricsServer | undefined;
+  if (options.join.metricsPort !== undefined) {
+    try {
+      metricsServer = await createMetricsServer({
+        host: options.join.metricsHost,
+        port: options.join.metricsPort,
+        metrics: () => renderMetrics(Object.values(metrics)),
+        health: () => ({
+          healthy: customersLoaded && joinedGroups >= 2 && !lifecycle.isStopping,
+          details: {
+            customersLoaded,
+            partitions: [...assigned],
+            customers: customers.size,
+            waiting: counts.waiting,
+          },
+        }),
+      });
+      reporter.info(`join: metrics on ${metricsServer.url}/metrics, health on ${metricsServer.url}/healthz`);
+    } catch (error) {
+      lifecycle.stop({ kind: "failure", error });
+    }
+  }
 
   try {
     await stateConsumer.subscribe({ topics: [common.redisTopic, changelogTopic], fromBeginning: true });
@@ -421,6 +485,7 @@ export async function runJoin(options: {
   const reason = await lifecycle.stopped;
   for (const timer of timers) clearInterval(timer);
   await shutDown({ eventConsumer, stateConsumer, admin, tasks: [...tasks.values()] });
+  await metricsServer?.close();
   flushConsole();
   await log?.close();
   await showStatus();

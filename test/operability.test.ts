@@ -1,0 +1,146 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { connectorZadd, customerJson, exampleRiskEvent, riskEventJson } from "./fixtures.js";
+import { runStedi, startStedi } from "./support/cli.js";
+import { brokers, freshTopic, produce, waitForRecords } from "./support/kafka.js";
+
+// scripts/stack.sh adds a SASL_PLAINTEXT listener beside the plain one, with user stedi.
+const saslBroker = `127.0.0.1:${Number(process.env.KAFKA_PORT ?? "9092") + 2}`;
+const password = "stedi-secret";
+
+describe("secured clusters", () => {
+  it.each(["scram-sha-256", "scram-sha-512", "plain"])(
+    "reads through SASL %s with the password from the environment",
+    async (mechanism) => {
+      const topic = await freshTopic(`sasl-${mechanism}`);
+      await produce(topic, [exampleRiskEvent()]);
+      const result = await runStedi(
+        [
+          "events-console",
+          "--brokers",
+          saslBroker,
+          "--events-topic",
+          topic,
+          "--sasl-mechanism",
+          mechanism,
+          "--sasl-username",
+          "stedi",
+          "--json",
+          "--no-log",
+          "--exit-on-idle",
+          "1500",
+        ],
+        { env: { KAFKA_SASL_PASSWORD: password } },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ customer: "Jason.Mitra@test.com" });
+    },
+  );
+
+  it("reads the password from a file", async () => {
+    const topic = await freshTopic("sasl-file");
+    await produce(topic, [exampleRiskEvent()]);
+    const file = join(mkdtempSync(join(tmpdir(), "stedi-secret-")), "password");
+    writeFileSync(file, `${password}\n`);
+    const result = await runStedi([
+      "events-console",
+      "--brokers",
+      saslBroker,
+      "--events-topic",
+      topic,
+      "--sasl-mechanism",
+      "scram-sha-256",
+      "--sasl-username",
+      "stedi",
+      "--sasl-password-file",
+      file,
+      "--json",
+      "--no-log",
+      "--exit-on-idle",
+      "1500",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it("fails a wrong password with one line that names no secret", async () => {
+    const wrong = "not-the-Secret-42";
+    const result = await runStedi(
+      [
+        "join",
+        "--brokers",
+        saslBroker,
+        "--sasl-mechanism",
+        "scram-sha-256",
+        "--sasl-username",
+        "stedi",
+        "--connect-timeout",
+        "5000",
+      ],
+      { env: { KAFKA_SASL_PASSWORD: wrong } },
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
+    expect(result.stderr).toMatch(/authentication failed|Authentication failed/i);
+    expect(result.stderr).not.toContain(wrong);
+  });
+
+  it("never shows secrets in --help", async () => {
+    const result = await runStedi(["join", "--help"], { env: { KAFKA_SASL_PASSWORD: "hunter2-in-env" } });
+    expect(result.stdout).toContain("--sasl-mechanism");
+    expect(result.stdout).not.toContain("hunter2-in-env");
+  });
+});
+
+describe("join operability", () => {
+  it("serves /healthz and Prometheus /metrics while running, and drains on SIGTERM within 5 s", async () => {
+    const redis = await freshTopic("metrics-redis");
+    const events = await freshTopic("metrics-events", 2);
+    const output = await freshTopic("metrics-graph");
+    const dlq = await freshTopic("metrics-dlq");
+    await produce(redis, [connectorZadd("Customer", [customerJson("M T", "m.t@test.com", "1950-01-01")])]);
+    await produce(events, [riskEventJson("m.t@test.com", "1"), riskEventJson("m.t@test.com", "2"), "bad"]);
+    const running = startStedi([
+      "join",
+      "--brokers",
+      brokers.join(","),
+      "--redis-topic",
+      redis,
+      "--events-topic",
+      events,
+      "--output-topic",
+      output,
+      "--dlq-topic",
+      dlq,
+      "--group",
+      `metrics-${Date.now()}`,
+      "--metrics-port",
+      "0",
+      "--no-log",
+    ]);
+    await running.waitFor(/metrics on (http:\/\/[^/]+)\/metrics/);
+    const base = /metrics on (http:\/\/[^/\s]+)\/metrics/.exec(running.stderr())?.[1] ?? "";
+    await waitForRecords(output, 2);
+    let metrics = "";
+    for (let attempt = 0; attempt < 20 && !/stedi_join_dead_letters_total 1/.test(metrics); attempt += 1) {
+      metrics = await (await fetch(`${base}/metrics`)).text();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(metrics).toMatch(/^stedi_join_events_consumed_total 3$/m);
+    expect(metrics).toMatch(/^stedi_join_records_produced_total 2$/m);
+    expect(metrics).toMatch(/^stedi_join_dead_letters_total 1$/m);
+    expect(metrics).toMatch(/^stedi_join_customers 1$/m);
+    expect(metrics).toMatch(/^stedi_join_waiting_events 0$/m);
+    expect(metrics).toMatch(/^stedi_join_lag_records\{partition="\d"\} 0$/m);
+    expect(metrics).toMatch(/^stedi_join_transaction_seconds_count \d+$/m);
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok", customersLoaded: true, partitions: [0, 1] });
+    const asked = Date.now();
+    running.child.kill("SIGTERM");
+    const result = await running.finished;
+    expect(result.code, result.stderr).toBe(0);
+    expect(Date.now() - asked).toBeLessThan(5000);
+  });
+});
