@@ -140,7 +140,15 @@ describe("the submit-*.sh wrappers", () => {
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(
         "bash",
-        ["scripts/submit-event-kafkastreaming.sh", "--events-topic", topic, "--brokers", brokers.join(","), "--exit-on-idle", "1500"],
+        [
+          "scripts/submit-event-kafkastreaming.sh",
+          "--events-topic",
+          topic,
+          "--brokers",
+          brokers.join(","),
+          "--exit-on-idle",
+          "1500",
+        ],
         { env: { ...process.env, STEDI_LOG_DIR: logDir, NO_COLOR: "1" } },
         (error, out) => (error ? reject(error) : resolve(out)),
       );

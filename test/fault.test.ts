@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { brokers, createKafkaHelpers } from "./support/kafka.js";
+import { projectRoot } from "./shared.js";
 import {
   badCustomerRecord,
   badEventRecord,
@@ -20,13 +20,19 @@ import {
   startJoin,
   summary,
 } from "./support/faults.js";
-import { projectRoot } from "./shared.js";
+import { brokers, createKafkaHelpers } from "./support/kafka.js";
 
 const shared = createKafkaHelpers(brokers);
 afterAll(() => shared.close());
 
 /** Produces `messages` in `chunks` over about `ms`, in the background. */
-function produceOverTime(helpers: ReturnType<typeof createKafkaHelpers>, topic: string, messages: { value: string | Buffer | null }[], ms: number, chunks = 20) {
+function produceOverTime(
+  helpers: ReturnType<typeof createKafkaHelpers>,
+  topic: string,
+  messages: { value: string | Buffer | null }[],
+  ms: number,
+  chunks = 20,
+) {
   return (async () => {
     const size = Math.ceil(messages.length / chunks);
     for (let start = 0; start < messages.length; start += size) {
@@ -54,7 +60,13 @@ describe("fault suite", () => {
     const group = `fault-kill-${randomUUID().slice(0, 8)}`;
     await shared.produce(topics.redis, customerRecords(0, 500));
     // 5% of the events are for customers who only arrive half-way: they wait in the changelog.
-    const events = [...eventRecords(random, 19_000, 500), ...eventRecords(random, 1000, 600).map((m, i) => ({ ...m, value: String(m.value).replace(/Customer\d+@/, `Customer${500 + (i % 100)}@`) }))];
+    const events = [
+      ...eventRecords(random, 19_000, 500),
+      ...eventRecords(random, 1000, 600).map((m, i) => ({
+        ...m,
+        value: String(m.value).replace(/Customer\d+@/, `Customer${500 + (i % 100)}@`),
+      })),
+    ];
     events.sort(() => random() - 0.5);
     const producing = produceOverTime(shared, topics.events, events, 8000);
     const lateCustomers = (async () => {
@@ -74,7 +86,11 @@ describe("fault suite", () => {
     const report = await check(shared, topics);
     console.log(summary("(a) 5 × SIGKILL", report));
     expect(report.expected).toBe(20_000);
-    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({ lost: 0, duplicated: 0, misrouted: 0 });
+    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      misrouted: 0,
+    });
   }, 180_000);
 
   it("(c) three instances share the partitions; one is killed mid-run", async () => {
@@ -91,20 +107,32 @@ describe("fault suite", () => {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && (await shared.readAll(topics.output)).length < 20_000) await sleep(1000);
     for (const instance of [instances[0], instances[2]]) instance?.kill("SIGTERM");
-    expect(await Promise.all([instances[0], instances[2]].map((instance) => exited(instance as never)))).toEqual([0, 0]);
+    expect(
+      await Promise.all([instances[0], instances[2]].map((instance) => exited(instance as never))),
+    ).toEqual([0, 0]);
     const report = await check(shared, topics);
     console.log(summary("(c) 3 instances, 1 killed", report));
     expect(report.expected).toBe(20_000);
-    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({ lost: 0, duplicated: 0, misrouted: 0 });
+    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      misrouted: 0,
+    });
   }, 180_000);
 
   it("(d) 10,000 mutated and malformed records mixed into both inputs", async () => {
     const random = seeded(17);
     const topics = await joinTopics(shared, "fault-bad", 3);
     const group = `fault-bad-${randomUUID().slice(0, 8)}`;
-    const customers = [...customerRecords(0, 1000).map((value) => ({ value })), ...Array.from({ length: 5000 }, (_, index) => badCustomerRecord(index))];
+    const customers = [
+      ...customerRecords(0, 1000).map((value) => ({ value })),
+      ...Array.from({ length: 5000 }, (_, index) => badCustomerRecord(index)),
+    ];
     customers.sort(() => random() - 0.5);
-    const events = [...eventRecords(random, 10_000, 1000), ...Array.from({ length: 5000 }, (_, index) => badEventRecord(index))];
+    const events = [
+      ...eventRecords(random, 10_000, 1000),
+      ...Array.from({ length: 5000 }, (_, index) => badEventRecord(index)),
+    ];
     events.sort(() => random() - 0.5);
     await shared.produce(topics.redis, customers);
     await shared.produce(topics.events, events);
@@ -117,7 +145,11 @@ describe("fault suite", () => {
     const report = await check(shared, topics);
     console.log(summary("(d) 10k bad records", report));
     expect(report.expected).toBe(10_000);
-    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({ lost: 0, duplicated: 0, misrouted: 0 });
+    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      misrouted: 0,
+    });
     expect(report.bad).toHaveLength(10_000);
     expect(report.missingDeadLetters).toEqual([]);
     expect(report.duplicatedDeadLetters).toBe(0);
@@ -129,7 +161,11 @@ describe("fault suite", () => {
     const port = 19_192;
     const env = { ...process.env, KAFKA_PORT: String(port), STACK_SERVICES: "kafka" };
     const stack = (command: string) =>
-      execFileSync("bash", [join(projectRoot, "scripts", "stack.sh"), command], { env, stdio: ["ignore", "ignore", "inherit"], timeout: 120_000 });
+      execFileSync("bash", [join(projectRoot, "scripts", "stack.sh"), command], {
+        env,
+        stdio: ["ignore", "ignore", "inherit"],
+        timeout: 120_000,
+      });
     stack("up");
     const privateBrokers = [`127.0.0.1:${port}`];
     const helpers = createKafkaHelpers(privateBrokers);
@@ -151,14 +187,23 @@ describe("fault suite", () => {
       stack("up");
       await helpers.produce(topics.events, events.slice(10_000));
       const deadline = Date.now() + 90_000;
-      while (Date.now() < deadline && child.exitCode === null && (await helpers.readAll(topics.output)).length < 20_000) await sleep(1000);
+      while (
+        Date.now() < deadline &&
+        child.exitCode === null &&
+        (await helpers.readAll(topics.output)).length < 20_000
+      )
+        await sleep(1000);
       expect(child.exitCode, `the join must survive the restart: ${stderr}`).toBeNull();
       child.kill("SIGTERM");
       expect(await exited(child), stderr).toBe(0);
       const report = await check(helpers, topics);
       console.log(summary("(b) broker restart", report));
       expect(report.expected).toBe(20_000);
-      expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({ lost: 0, duplicated: 0, misrouted: 0 });
+      expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
+        lost: 0,
+        duplicated: 0,
+        misrouted: 0,
+      });
     } finally {
       await helpers.close();
       stack("down");

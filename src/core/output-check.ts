@@ -2,7 +2,13 @@
 // records stedi-graph must hold, and counts what is lost, duplicated or wrong. It shares no code with
 // the join on purpose, so a bug in the join's decoders or state cannot hide itself here.
 
-export type RawRecord = { topic: string; partition: number; offset: string; key: string | null; value: string };
+export type RawRecord = {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string;
+};
 
 export type CheckReport = {
   expected: number;
@@ -82,13 +88,15 @@ function readCustomers(records: RawRecord[], bad: string[]): Map<string, string>
     let allGood = true;
     for (const entry of entries as { element?: unknown }[]) {
       const member = fromBase64(entry?.element);
-      const customer = member === undefined ? undefined : (tryJson(member) as Record<string, unknown> | undefined);
+      const customer =
+        member === undefined ? undefined : (tryJson(member) as Record<string, unknown> | undefined);
       const email = customer?.email;
-      if (typeof email !== "string" || email === "" || !realDate(customer?.birthDay)) {
+      const birthDay = customer?.birthDay;
+      if (typeof email !== "string" || email === "" || typeof birthDay !== "string" || !realDate(birthDay)) {
         allGood = false;
         continue;
       }
-      years.set(email, (customer?.birthDay as string).slice(0, 4));
+      years.set(email, birthDay.slice(0, 4));
     }
     if (!allGood) bad.push(where(record));
   }
@@ -99,7 +107,11 @@ function readCustomers(records: RawRecord[], bad: string[]): Map<string, string>
  * Compares the output topic with what the inputs call for. Assumes every customer is final (no
  * customer changes its birth year during the run), which is how the fault scenarios are built.
  */
-export function checkJoinOutput(input: { customers: RawRecord[]; events: RawRecord[]; output: RawRecord[] }): CheckReport {
+export function checkJoinOutput(input: {
+  customers: RawRecord[];
+  events: RawRecord[];
+  output: RawRecord[];
+}): CheckReport {
   const bad: string[] = [];
   const years = readCustomers(input.customers, bad);
   const expected = new Map<string, number>();
@@ -111,7 +123,10 @@ export function checkJoinOutput(input: { customers: RawRecord[]; events: RawReco
     const date = event?.riskDate;
     const dateOk =
       date === undefined ||
-      (typeof date === "string" && realDate(date.slice(0, 10)) && !Number.isNaN(Date.parse(date)) && /T\d{2}:\d{2}:\d{2}/.test(date));
+      (typeof date === "string" &&
+        realDate(date.slice(0, 10)) &&
+        !Number.isNaN(Date.parse(date)) &&
+        /T\d{2}:\d{2}:\d{2}/.test(date));
     if (typeof email !== "string" || email === "" || typeof score !== "number" || !dateOk) {
       bad.push(where(record));
       continue;

@@ -1,10 +1,10 @@
 // Workloads for the fault scenarios: valid inputs in the original formats, customers that arrive late,
 // and mutated records of every kind the join must dead-letter.
 
-import type { Message } from "kafkajs";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { checkJoinOutput, type CheckReport } from "../../src/core/output-check.js";
+import type { Message } from "kafkajs";
+import { type CheckReport, checkJoinOutput } from "../../src/core/output-check.js";
 import { connectorZadd, customerJson, riskEventJson } from "../fixtures.js";
 import { projectRoot } from "../shared.js";
 import type { createKafkaHelpers } from "./kafka.js";
@@ -28,7 +28,11 @@ export const customerEmail = (index: number) => `Fault.Customer${index}@test.com
 export function customerRecords(from: number, to: number): string[] {
   const records: string[] = [];
   for (let index = from; index < to; index += 1) {
-    records.push(connectorZadd("Customer", [customerJson(`Fault Customer${index}`, customerEmail(index), `${1937 + (index % 29)}-01-01`)]));
+    records.push(
+      connectorZadd("Customer", [
+        customerJson(`Fault Customer${index}`, customerEmail(index), `${1937 + (index % 29)}-01-01`),
+      ]),
+    );
   }
   return records;
 }
@@ -76,7 +80,11 @@ export function badEventRecord(index: number): Message {
 
 export type JoinTopics = { redis: string; events: string; output: string; dlq: string };
 
-export async function joinTopics(helpers: ReturnType<typeof createKafkaHelpers>, label: string, partitions: number) {
+export async function joinTopics(
+  helpers: ReturnType<typeof createKafkaHelpers>,
+  label: string,
+  partitions: number,
+) {
   return {
     redis: await helpers.freshTopic(`${label}-redis`),
     events: await helpers.freshTopic(`${label}-events`, partitions),
@@ -86,7 +94,10 @@ export async function joinTopics(helpers: ReturnType<typeof createKafkaHelpers>,
 }
 
 /** Starts `stedi join` on the topics; its stderr is kept for the report. */
-export function startJoin(topics: JoinTopics, options: { brokers: string[]; group: string; extra?: string[] }): ChildProcess {
+export function startJoin(
+  topics: JoinTopics,
+  options: { brokers: string[]; group: string; extra?: string[] },
+): ChildProcess {
   return spawn(
     process.execPath,
     [
@@ -125,10 +136,12 @@ export async function check(helpers: ReturnType<typeof createKafkaHelpers>, topi
     helpers.readAll(topics.output),
     helpers.readAll(topics.dlq),
   ]);
-  const raw = (topic: string) => (record: { partition: number; offset: string; key: string | null; value: string }) => ({
-    topic,
-    ...record,
-  });
+  const raw =
+    (topic: string) =>
+    (record: { partition: number; offset: string; key: string | null; value: string }) => ({
+      topic,
+      ...record,
+    });
   const report: CheckReport = checkJoinOutput({
     customers: customers.map(raw(topics.redis)),
     events: events.map(raw(topics.events)),

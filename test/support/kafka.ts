@@ -48,7 +48,10 @@ export function createKafkaHelpers(brokers: string[]) {
   /** Creates a topic no other test uses. */
   const freshTopic = async (label: string, partitions = 1): Promise<string> => {
     const topic = `test-${label}-${randomUUID().slice(0, 8)}`;
-    await (await getAdmin()).createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+    await (await getAdmin()).createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: partitions }],
+    });
     return topic;
   };
 
@@ -83,7 +86,8 @@ export function createKafkaHelpers(brokers: string[]) {
         const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}`)), 30_000);
         consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
           const high = remaining.get(payload.partition);
-          if (high !== undefined && Number(payload.lastOffset) >= high - 1) remaining.delete(payload.partition);
+          if (high !== undefined && Number(payload.lastOffset) >= high - 1)
+            remaining.delete(payload.partition);
           if (remaining.size === 0) {
             clearTimeout(timer);
             resolve();
@@ -166,9 +170,20 @@ export function createKafkaHelpers(brokers: string[]) {
   };
 }
 
-export const brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? "9092"}`).split(",");
+export const brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? "9092"}`).split(
+  ",",
+);
 
 const shared = createKafkaHelpers(brokers);
 afterAll(() => shared.close());
 
-export const { kafka, freshTopic, produce, readAll, committedOffsets, recordCount, waitForRecords, waitForGroupStable } = shared;
+export const {
+  kafka,
+  freshTopic,
+  produce,
+  readAll,
+  committedOffsets,
+  recordCount,
+  waitForRecords,
+  waitForGroupStable,
+} = shared;
