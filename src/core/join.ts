@@ -54,7 +54,10 @@ export class JoinState<Origin> {
     if (waiting === undefined || birthYear === undefined) return [];
     this.pending.delete(email);
     this.pendingCount -= waiting.length;
-    return waiting.map((event) => ({ record: toGraphRecord(email, event.score, birthYear), origin: event.origin }));
+    return waiting.map((event) => ({
+      record: toGraphRecord(email, event.score, birthYear),
+      origin: event.origin,
+    }));
   }
 
   /** Joins one risk event: its output now, or nothing while it waits for its customer. */

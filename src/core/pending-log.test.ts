@@ -13,7 +13,11 @@ const event: StoredPending = {
   email: "late@test.com",
   score: -2.5,
   since: 1700000000000,
-  record: { key: Buffer.from([0, 1, 2, 255]), value: Buffer.from('{"customer":"late@test.com","score":-2.5}'), headers: { trace: "t" } },
+  record: {
+    key: Buffer.from([0, 1, 2, 255]),
+    value: Buffer.from('{"customer":"late@test.com","score":-2.5}'),
+    headers: { trace: "t" },
+  },
 };
 
 const roundTrip = (record: { key: string; value: string | null }) =>
@@ -22,7 +26,10 @@ const roundTrip = (record: { key: string; value: string | null }) =>
 describe("the pending-event changelog", () => {
   it("stores a waiting event with its original bytes and reads it back", () => {
     const decoded = roundTrip(encodeWaiting(event));
-    expect(decoded).toEqual({ kind: "waiting", event: { ...event, record: { ...event.record, headers: { trace: Buffer.from("t") } } } });
+    expect(decoded).toEqual({
+      kind: "waiting",
+      event: { ...event, record: { ...event.record, headers: { trace: Buffer.from("t") } } },
+    });
   });
 
   it("keeps a record without key or value", () => {

@@ -20,7 +20,8 @@ export type PendingLogEntry =
 
 type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
-const toBase64 = (value: Buffer | string) => (typeof value === "string" ? Buffer.from(value) : value).toString("base64");
+const toBase64 = (value: Buffer | string) =>
+  (typeof value === "string" ? Buffer.from(value) : value).toString("base64");
 
 function encodeHeaders(headers: RecordBytes["headers"]): Record<string, string | string[]> {
   const encoded: Record<string, string | string[]> = {};
@@ -60,7 +61,10 @@ export function encodeWaiting(event: StoredPending): { key: string; value: strin
 }
 
 /** The tombstone that marks a waiting event as joined or dead-lettered. */
-export const encodeResolved = (offset: string): { key: string; value: null } => ({ key: waitingKey(offset), value: null });
+export const encodeResolved = (offset: string): { key: string; value: null } => ({
+  key: waitingKey(offset),
+  value: null,
+});
 
 /** How far the customer topic's bad records have been dead-lettered (the next offset to consider). */
 export const encodeDeadLetterMark = (partition: number, nextOffset: string) => ({
@@ -97,7 +101,11 @@ export function decodePendingLogEntry(key: string, value: Buffer | null): Pendin
     };
   }
   if (key.startsWith("redis-dlq:") && value !== null) {
-    return { kind: "dead-letter-mark", partition: Number(key.slice("redis-dlq:".length)), nextOffset: value.toString() };
+    return {
+      kind: "dead-letter-mark",
+      partition: Number(key.slice("redis-dlq:".length)),
+      nextOffset: value.toString(),
+    };
   }
   return { kind: "unknown", key };
 }
