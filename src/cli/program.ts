@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import type { Environment } from "../config/config.js";
 import { StediError } from "../errors.js";
 import { addEventsConsole, addJoin, addRedisConsole } from "./commands.js";
+import { addDemo } from "./demo.js";
 import { addGraph } from "./graph.js";
 import { addSimulate } from "./simulate.js";
 
@@ -21,6 +22,7 @@ export function buildProgram(env: Environment): Command {
   addJoin(program, env);
   addSimulate(program, env);
   addGraph(program, env);
+  addDemo(program, env);
   program.addHelpText(
     "after",
     [

@@ -79,7 +79,8 @@ function readCustomers(records: RawRecord[], bad: string[]): Map<string, string>
       continue;
     }
     if (key !== "Customer") continue;
-    const entries = json.zSetEntries ?? json.zsetEntries;
+    const snapshotEntries = "valueRdbType" in json && Array.isArray(json.value) ? json.value : undefined;
+    const entries = json.zSetEntries ?? json.zsetEntries ?? snapshotEntries;
     if (entries === undefined) continue;
     if (!Array.isArray(entries)) {
       bad.push(where(record));

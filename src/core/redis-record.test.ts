@@ -148,14 +148,23 @@ describe("decodeRedisRecord", () => {
       "key myKey",
     ],
     [
-      "a snapshot of the Customer set",
-      `{"db":{"dbNumber":0,"dbsize":1,"expires":0},"valueRdbType":5,"key":"${encodeBase64("Customer")}","value":[]}`,
+      "a snapshot of a Customer key that is not a sorted set",
+      `{"db":{"dbNumber":0,"dbsize":1,"expires":0},"valueRdbType":0,"key":"${encodeBase64("Customer")}","value":"eA=="}`,
       "without zSetEntries",
     ],
   ])("skips %s", (_name, text, reason) => {
     expect(decodeRedisRecord(text)).toMatchObject({
       ok: true,
       value: { kind: "skipped", reason: expect.stringContaining(reason) },
+    });
+  });
+
+  it("reads the customers of a snapshot of the Customer sorted set", () => {
+    const element = encodeBase64(sam);
+    const snapshot = `{"db":{"dbNumber":0,"dbsize":4,"expires":0},"valueRdbType":5,"expiredType":"NONE","expiredValue":null,"evictType":"NONE","evictValue":null,"key":"${encodeBase64("Customer")}","value":[{"element":"${element}","score":0.0}],"expiredSeconds":null,"expiredMs":null}`;
+    expect(decodeRedisRecord(snapshot)).toMatchObject({
+      ok: true,
+      value: { kind: "customers", customers: [{ email: "sam.test@test.com", birthYear: "2001" }] },
     });
   });
 

@@ -8,8 +8,10 @@ export const customerSetKey = "Customer";
 
 /**
  * What one connector record means to stedi:
- * - `customers`: a ZADD to `Customer`; every entry decoded (bad entries listed in `rejected`);
- * - `skipped`: a record that is not a customer write (other keys, other commands, snapshots).
+ * - `customers`: a ZADD to `Customer`, or a snapshot of that sorted set; every entry decoded (bad
+ *   entries listed in `rejected`);
+ * - `skipped`: a record that is not a customer write (other keys, other commands, snapshots of
+ *   other types).
  */
 export type RedisRecord =
   | { kind: "customers"; customers: Customer[]; rejected: string[] }
@@ -19,6 +21,11 @@ type ZSetEntry = { element?: unknown; score?: unknown };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
+
+const isSortedSetSnapshot = (record: Record<string, unknown>) =>
+  "valueRdbType" in record &&
+  Array.isArray(record.value) &&
+  record.value.every((entry) => isObject(entry) && "element" in entry);
 
 /**
  * Decodes one record value. Rejects what cannot be a connector record at all (not JSON, not an
@@ -35,7 +42,10 @@ export function decodeRedisRecord(text: string): Decoded<RedisRecord> {
   const key = decodeBase64Text(record.key);
   if (key === undefined) return reject("key is not valid base64 UTF-8");
   if (key !== customerSetKey) return accept({ kind: "skipped", reason: `key ${key}` });
-  const entries = record.zSetEntries ?? record.zsetEntries;
+  // A ZADD carries zSetEntries; a snapshot of the whole sorted set (after a full resync, or with
+  // redis-source --snapshot) carries the same {element, score} entries as its value.
+  const entries =
+    record.zSetEntries ?? record.zsetEntries ?? (isSortedSetSnapshot(record) ? record.value : undefined);
   if (entries === undefined)
     return accept({ kind: "skipped", reason: "Customer record without zSetEntries" });
   if (!Array.isArray(entries)) return reject("zSetEntries is not an array");

@@ -1,0 +1,284 @@
+// stedi demo: the whole system at once on the local stack — Redis → redis-source → Kafka, simulate →
+// Redis and Kafka, join, and the live graph — each stage a `stedi` child process, with a live status
+// line, and everything stopped cleanly on Ctrl-C.
+
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createAdmin, createKafka, ensureTopics, fetchEndOffsets } from "../adapters/kafka.js";
+import type { Reporter } from "../adapters/terminal.js";
+import type { CommonConfig } from "../config/config.js";
+import { StediError, unavailableError } from "../errors.js";
+import { renderStatus, type StageReading, stageRates } from "../render/demo-status.js";
+import type { Lifecycle } from "./lifecycle.js";
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const stedi = join(projectRoot, "bin", "stedi.js");
+const stackScript = join(projectRoot, "scripts", "stack.sh");
+
+export type DemoConfig = {
+  port: number;
+  speed: number;
+  customers: number;
+  redisUrl: string;
+  /** Start (and afterwards stop) the local stack when it is not running. */
+  manageStack: boolean;
+  keepStack: boolean;
+  /** Stop by itself after this long (for scripts and tests). */
+  runForMs?: number | undefined;
+};
+
+type Stage = { name: string; child: ChildProcess; log: string; stderrTail: string[] };
+
+/** Resolves once a stage has printed a line matching `pattern` (or after `timeoutMs`, or if it exits). */
+function waitForLine(stage: Stage | undefined, pattern: RegExp, timeoutMs: number): Promise<void> {
+  return new Promise((done) => {
+    if (!stage) return done();
+    const timer = setTimeout(finish, timeoutMs);
+    function finish() {
+      clearTimeout(timer);
+      stage?.child.stderr?.off("data", check);
+      done();
+    }
+    function check(chunk: Buffer) {
+      if (pattern.test(chunk.toString())) finish();
+    }
+    stage.child.stderr?.on("data", check);
+    stage.child.once("exit", finish);
+  });
+}
+
+function runScript(args: string[]): Promise<string> {
+  return new Promise((done, fail) => {
+    execFile(
+      "bash",
+      [stackScript, ...args],
+      { encoding: "utf8", timeout: 180_000 },
+      (error, stdout, stderr) => {
+        if (error)
+          fail(
+            new StediError(
+              "unavailable",
+              `scripts/stack.sh ${args.join(" ")} failed: ${stderr.trim().split("\n").at(-1) ?? error.message}`,
+            ),
+          );
+        else done(`${stdout}${stderr}`);
+      },
+    );
+  });
+}
+
+/** Forwards the common Kafka options to a child `stedi` command. */
+function kafkaFlags(common: CommonConfig): string[] {
+  const flags = ["--brokers", common.brokers.join(","), "--connect-timeout", String(common.connectTimeoutMs)];
+  if (common.security.tls) {
+    flags.push("--ssl");
+    if (common.security.tls.ca) flags.push("--ssl-ca", common.security.tls.ca);
+    if (common.security.tls.cert) flags.push("--ssl-cert", common.security.tls.cert);
+    if (common.security.tls.key) flags.push("--ssl-key", common.security.tls.key);
+  }
+  if (common.security.sasl) {
+    // The password travels in the child's environment (KAFKA_SASL_PASSWORD) or as its file, never in argv.
+    flags.push(
+      "--sasl-mechanism",
+      common.security.sasl.mechanism,
+      "--sasl-username",
+      common.security.sasl.username,
+    );
+    if ("file" in common.security.sasl.password)
+      flags.push("--sasl-password-file", common.security.sasl.password.file);
+  }
+  return flags;
+}
+
+export async function runDemo(options: {
+  common: CommonConfig;
+  demo: DemoConfig;
+  reporter: Reporter;
+  lifecycle: Lifecycle;
+}): Promise<void> {
+  const { common, demo, reporter, lifecycle } = options;
+  const localBrokers = common.brokers.every(
+    (broker) => broker.startsWith("127.0.0.1:") || broker.startsWith("localhost:"),
+  );
+  let startedStack = false;
+  if (demo.manageStack && localBrokers) {
+    const status = await runScript(["status"]);
+    const running = /^kafka\s+up/m.test(status) && /^redis\s+up/m.test(status);
+    if (!running) {
+      reporter.info("demo: starting the local stack (Kafka and Redis)…");
+      reporter.status("demo: starting Kafka and Redis");
+      await runScript(["up"]);
+      startedStack = true;
+    }
+  }
+
+  const connection = createKafka(common, "stedi-demo");
+  const admin = await createAdmin(connection);
+  const stages: Stage[] = [];
+  const logDir = common.logDir ?? join(projectRoot, "logs");
+  mkdirSync(logDir, { recursive: true });
+  let graphUrl: string | undefined;
+
+  const start = (name: string, args: string[]) => {
+    const log = join(logDir, `demo-${name}.log`);
+    const file = createWriteStream(log, { flags: "a" });
+    const child = spawn(process.execPath, [stedi, ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const stage: Stage = { name, child, log, stderrTail: [] };
+    child.stderr?.on("data", (chunk: Buffer) => {
+      file.write(chunk);
+      const text = chunk.toString();
+      stage.stderrTail = [
+        ...stage.stderrTail,
+        ...text.split("\n").filter((line) => line.trim() !== ""),
+      ].slice(-5);
+      const served = /graph: serving (\S+)/.exec(text);
+      if (served) graphUrl = served[1];
+    });
+    child.on("exit", (code, signal) => {
+      file.end();
+      if (!lifecycle.isStopping) {
+        const last = stage.stderrTail.at(-1) ?? `exit ${code ?? signal}`;
+        lifecycle.stop({
+          kind: "failure",
+          error: unavailableError(`demo: ${name} stopped unexpectedly: ${last}`, { hint: `see ${log}` }),
+        });
+      }
+    });
+    stages.push(stage);
+  };
+
+  try {
+    await ensureTopics(connection, admin, [
+      common.redisTopic,
+      common.eventsTopic,
+      common.outputTopic,
+      common.dlqTopic,
+    ]);
+    const kafka = kafkaFlags(common);
+    start("graph", [
+      "graph",
+      ...kafka,
+      "--output-topic",
+      common.outputTopic,
+      "--port",
+      String(demo.port),
+      "--from",
+      "latest",
+    ]);
+    start("join", [
+      "join",
+      ...kafka,
+      "--redis-topic",
+      common.redisTopic,
+      "--events-topic",
+      common.eventsTopic,
+      "--output-topic",
+      common.outputTopic,
+      "--dlq-topic",
+      common.dlqTopic,
+      "--no-log",
+      ...(common.group ? ["--group", common.group] : []),
+    ]);
+    start("redis-source", [
+      "redis-source",
+      ...kafka,
+      "--redis",
+      demo.redisUrl,
+      "--redis-topic",
+      common.redisTopic,
+    ]);
+    // Writes reach Kafka only once redis-source is attached as a replica: the seniors come after.
+    await waitForLine(
+      stages.find((stage) => stage.name === "redis-source"),
+      /attached to|resuming|publishing/,
+      30_000,
+    );
+    start("simulate", [
+      "simulate",
+      ...kafka,
+      "--redis",
+      demo.redisUrl,
+      "--events-topic",
+      common.eventsTopic,
+      "--speed",
+      String(demo.speed),
+      "--customers",
+      String(demo.customers),
+    ]);
+  } catch (error) {
+    lifecycle.stop({ kind: "failure", error });
+  }
+
+  const topics: [string, string][] = [
+    ["redis-source → " + common.redisTopic, common.redisTopic],
+    ["simulate → " + common.eventsTopic, common.eventsTopic],
+    ["join → " + common.outputTopic, common.outputTopic],
+    ["dead letters", common.dlqTopic],
+  ];
+  let before: StageReading | undefined;
+  let announced = false;
+  let lastPrinted = 0;
+  const baseline = new Map<string, number>();
+  const poll = async () => {
+    const records: Record<string, number> = {};
+    for (const [name, topic] of topics) {
+      const ends = await fetchEndOffsets(connection, admin, topic);
+      const total = [...ends.values()].reduce((sum, end) => sum + end.high, 0);
+      if (!baseline.has(name)) baseline.set(name, total);
+      records[name] = total - (baseline.get(name) ?? 0);
+    }
+    const now = { at: Date.now(), records };
+    const line = renderStatus(stageRates(before, now));
+    before = now;
+    if (graphUrl && !announced) {
+      announced = true;
+      reporter.info(
+        `demo: the graph is live at ${graphUrl} (Ctrl-C stops everything; stage logs in ${logDir}/demo-*.log)`,
+      );
+    }
+    reporter.status(line);
+    // Without a terminal there is no live line: print one every 5 s instead.
+    if (!process.stderr.isTTY && Date.now() - lastPrinted >= 5000) {
+      lastPrinted = Date.now();
+      process.stderr.write(`demo: ${line}\n`);
+    }
+  };
+  const poller = setInterval(() => void poll().catch(() => undefined), 1000);
+  const deadline =
+    demo.runForMs === undefined
+      ? undefined
+      : setTimeout(() => lifecycle.stop({ kind: "idle" }), demo.runForMs);
+
+  const reason = await lifecycle.stopped;
+  clearInterval(poller);
+  clearTimeout(deadline);
+  await poll().catch(() => undefined);
+  reporter.close();
+  reporter.info("demo: stopping simulate, redis-source, join and graph…");
+  // The producer of the data stops first, the consumers after, so that the last records get joined.
+  for (const name of ["simulate", "redis-source", "join", "graph"]) {
+    const stage = stages.find((candidate) => candidate.name === name);
+    if (!stage || stage.child.exitCode !== null || stage.child.signalCode !== null) continue;
+    stage.child.kill("SIGTERM");
+    const exited = new Promise<void>((done) => stage.child.once("exit", () => done()));
+    const timeout = new Promise<"timeout">((done) => setTimeout(() => done("timeout"), 8000));
+    if ((await Promise.race([exited, timeout])) === "timeout") {
+      reporter.warn(`demo: ${name} did not stop within 8 s; killing it`);
+      stage.child.kill("SIGKILL");
+      await exited;
+    }
+  }
+  await admin.disconnect().catch(() => undefined);
+  if (startedStack && !demo.keepStack) {
+    reporter.info("demo: stopping the local stack");
+    await runScript(["down"]).catch((error: unknown) => reporter.warn(String(error)));
+  }
+  if (before) reporter.info(`demo: ${renderStatus(stageRates(undefined, before))}`);
+  if (reason.kind === "failure") throw reason.error;
+}

@@ -1,0 +1,53 @@
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { runStedi } from "./support/cli.js";
+import { brokers, readAll } from "./support/kafka.js";
+
+describe("stedi demo", () => {
+  it("runs the whole system, joins simulated scores within a minute, and stops with nothing left behind", async () => {
+    const id = randomUUID().slice(0, 8);
+    const topics = { redis: `demo-redis-${id}`, events: `demo-events-${id}`, output: `demo-graph-${id}`, dlq: `demo-dlq-${id}` };
+    const result = await runStedi(
+      [
+        "demo",
+        "--brokers",
+        brokers.join(","),
+        "--redis-topic",
+        topics.redis,
+        "--events-topic",
+        topics.events,
+        "--output-topic",
+        topics.output,
+        "--dlq-topic",
+        topics.dlq,
+        "--group",
+        `demo-${id}`,
+        "--port",
+        "0",
+        "--speed",
+        "120",
+        "--run-for",
+        "40s",
+        "--keep-stack",
+      ],
+      { timeoutMs: 90_000 },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/the graph is live at http:\/\/127\.0\.0\.1:\d+/);
+    const joined = await readAll(topics.output);
+    expect(joined.length).toBeGreaterThan(0);
+    for (const record of joined.slice(0, 20)) {
+      expect(JSON.parse(record.value)).toEqual({
+        customer: expect.stringMatching(/@test\.com$/),
+        score: expect.stringMatching(/^-?\d+\.\d+$/),
+        email: record.key,
+        birthYear: expect.stringMatching(/^19\d\d$/),
+      });
+    }
+    const leftovers = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.includes(id));
+    expect(leftovers).toEqual([]);
+  }, 120_000);
+});
