@@ -6,6 +6,7 @@ import { StediError } from "../errors.js";
 import { addEventsConsole, addJoin, addRedisConsole } from "./commands.js";
 import { addDemo } from "./demo.js";
 import { addGraph } from "./graph.js";
+import { addRedisSource } from "./redis-source.js";
 import { addSimulate } from "./simulate.js";
 
 export const version = "0.1.0";
@@ -20,6 +21,7 @@ export function buildProgram(env: Environment): Command {
   addEventsConsole(program, env);
   addRedisConsole(program, env);
   addJoin(program, env);
+  addRedisSource(program, env);
   addSimulate(program, env);
   addGraph(program, env);
   addDemo(program, env);

@@ -55,22 +55,19 @@ export async function startPrivateRedis(options: { password?: string } = {}): Pr
   };
 
   const start = async () => {
-    const started = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        dir,
-      ].concat(["--repl-diskless-sync-delay", "0", "--logfile", join(dir, "redis.log")]),
-      { stdio: "ignore" },
-    );
+    const args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--logfile",
+      join(dir, "redis.log"),
+    ];
+    args.push("--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0");
+    if (options.password !== undefined) args.push("--requirepass", options.password);
+    const started = spawn("redis-server", args, { stdio: "ignore" });
     child = started;
     const deadline = Date.now() + 10_000;
     for (;;) {

@@ -1,0 +1,105 @@
+// stedi redis-source: flags → config → the Redis-to-Kafka source connector.
+
+import { type Command, Option } from "commander";
+import { createReporter } from "../adapters/terminal.js";
+import {
+  type CommonFlags,
+  type Environment,
+  environmentHelp,
+  resolveCommonConfig,
+} from "../config/config.js";
+import { defaultRedisUrl } from "../config/redis-url.js";
+import { publishedCommands } from "../core/redis-command.js";
+import { type RedisSourceFlags, resolveRedisSourceConfig } from "../core/redis-source-config.js";
+import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
+import { runRedisSource } from "../pipelines/redis-source.js";
+import { addCommonOptions, helpFooter } from "./common.js";
+
+/** Common options that mean nothing to a source: accepted, not shown. */
+const unusedCommonOptions = [
+  "--events-topic",
+  "--output-topic",
+  "--from",
+  "--group",
+  "--log-dir",
+  "--no-log",
+];
+
+/** REDIS_URL under the shared environment list, aligned with it, unless the list names it already. */
+function redisUrlHelp(): string[] {
+  if (environmentHelp.some(([name]) => name === "REDIS_URL")) return [];
+  const width = Math.max(...environmentHelp.map(([name]) => name.length));
+  return [`  ${"REDIS_URL".padEnd(width)}  Redis URL for redis-source (default ${defaultRedisUrl})`];
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + word.length + 1 > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return line ? [...lines, line] : lines;
+}
+
+export function addRedisSource(program: Command, env: Environment): void {
+  const command = program
+    .command("redis-source")
+    .description(
+      "publish every write made to Redis to the redis-server topic, as the original Redis source connector did",
+    );
+  addCommonOptions(command);
+  for (const option of command.options)
+    if (unusedCommonOptions.includes(option.long ?? "")) option.hideHelp();
+  command
+    .addOption(
+      new Option(
+        "--redis <url>",
+        `Redis to replicate from; password and TLS (rediss://) in the URL (env REDIS_URL, default ${defaultRedisUrl})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--snapshot",
+        "publish the keys Redis holds first (snapshot records), then its writes; starts over instead of resuming",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--offsets-topic <topic>",
+        "compacted topic keeping the replication position (default <redis-topic>-offsets)",
+      ),
+    )
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Attaches to Redis as a replica and publishes one record per write, in the original",
+        "connector's JSON, keyed by its command class name. Records and the replication position",
+        "commit in one Kafka transaction: a restart continues where the last run stopped, with",
+        "nothing lost or repeated. When Redis cannot continue (it restarted without persistence),",
+        "the keys it holds are published as snapshot records first. --json prints each record.",
+        ...wrap(`Published: ${publishedCommands.join(", ")}; other writes are skipped and counted.`, 90),
+        helpFooter([
+          "stedi redis-source",
+          "stedi redis-source --snapshot --exit-on-idle 5000",
+          "REDIS_URL=rediss://:secret@redis-host:6380 stedi redis-source --brokers kafka1:9092",
+          "stedi redis-source --json | jq .key",
+        ]),
+        ...redisUrlHelp(),
+      ].join("\n"),
+    )
+    .action(async (flags: CommonFlags & RedisSourceFlags) => {
+      const common = resolveCommonConfig(flags, env);
+      const source = resolveRedisSourceConfig(flags, env, common.redisTopic);
+      const lifecycle = new Lifecycle();
+      const unwire = stopOnSignals(lifecycle);
+      try {
+        await runRedisSource({ common, source, reporter: createReporter(), lifecycle });
+      } finally {
+        unwire();
+      }
+    });
+}

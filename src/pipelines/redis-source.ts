@@ -1,0 +1,439 @@
+// stedi redis-source: Redis (as a replica) → the connector's records on Kafka, exactly once.
+//
+// Exactly once, across restarts of either side: records and the replication position they end at
+// ({replid, offset}) are written in ONE Kafka transaction, to the records topic and to a compacted
+// offsets topic. A crash loses only an uncommitted transaction, which Kafka aborts; the next run
+// reads the last committed position and asks Redis to continue right after it (PSYNC). When Redis
+// cannot continue (restarted without persistence, backlog overrun) it sends a full RDB: we say so
+// and publish its keys as snapshot records — in one transaction, so the snapshot is all or nothing.
+
+import type { Message, Producer } from "kafkajs";
+import {
+  createAdmin,
+  createKafka,
+  createProducer,
+  type KafkaConnection,
+  kafkaFailure,
+} from "../adapters/kafka.js";
+import {
+  openReplication,
+  type ReplicationLink,
+  type ReplicationPosition,
+  readMasterOffset,
+} from "../adapters/replication.js";
+import type { Reporter } from "../adapters/terminal.js";
+import type { CommonConfig } from "../config/config.js";
+import { describeEndpoint } from "../config/redis-url.js";
+import { type ConnectorRecord, encodeCommandRecord } from "../core/redis-command.js";
+import { decodeRdb } from "../core/redis-rdb.js";
+import type { ReplicationEvent } from "../core/redis-replication-stream.js";
+import { encodeSnapshotRecord } from "../core/redis-snapshot.js";
+import type { RedisSourceConfig } from "../core/redis-source-config.js";
+import { encodePosition, positionKey } from "../core/redis-source-position.js";
+import { createSerial } from "../core/serial.js";
+import { describeCause, StediError } from "../errors.js";
+import type { Lifecycle } from "./lifecycle.js";
+import { createStdout } from "./output.js";
+import { ensureSourceTopics, readStoredPosition } from "./redis-source-offsets.js";
+
+export type RedisSourceCounts = {
+  published: number;
+  snapshotRecords: number;
+  skipped: number;
+  skippedByCommand: Map<string, number>;
+  reconnects: number;
+};
+
+/** Flush triggers: whichever comes first. A flush is one transaction holding everything pending. */
+const flushEveryMs = 100;
+const flushAtRecords = 10_000;
+/** Stop reading Redis above this many pending records, until a flush brings them down. */
+const pauseAtRecords = 50_000;
+/** Bytes per produce request inside a transaction: under the broker's default 1 MB batch limit. */
+const requestBytes = 512 * 1024;
+const requestMessages = 1000;
+const reconnectDelaysMs = [250, 500, 1000, 2000, 5000];
+
+export async function runRedisSource(options: {
+  common: CommonConfig;
+  source: RedisSourceConfig;
+  reporter: Reporter;
+  lifecycle: Lifecycle;
+}): Promise<RedisSourceCounts> {
+  const { common, source, reporter, lifecycle } = options;
+  const redis = describeEndpoint({ ...source.endpoint, db: 0 });
+  const topic = common.redisTopic;
+  const key = positionKey({ host: source.endpoint.host, port: source.endpoint.port, topic });
+  const counts: RedisSourceCounts = {
+    published: 0,
+    snapshotRecords: 0,
+    skipped: 0,
+    skippedByCommand: new Map(),
+    reconnects: 0,
+  };
+
+  const connection = createKafka(common, "stedi-redis-source");
+  const admin = await createAdmin(connection);
+  let producer: Producer | undefined;
+  let stored: ReplicationPosition | undefined;
+  try {
+    await ensureSourceTopics(connection, admin, { records: topic, offsets: source.offsetsTopic });
+    producer = await createProducer(connection, {
+      transactionalId: `stedi-redis-source|${key}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the commit
+      // markers are written (a few ms): retry soon instead of after the default 200 ms.
+      retry: { initialRetryTime: 10, maxRetryTime: 2000, retries: 12 },
+    });
+    await fenceEarlierRuns(connection, producer);
+    stored = await readStoredPosition(connection, admin, {
+      topic: source.offsetsTopic,
+      key,
+      onBad: (reason) => reporter.warn(`redis-source: ignoring the stored position under ${key}: ${reason}`),
+    });
+  } catch (error) {
+    await producer?.disconnect().catch(() => undefined);
+    throw error;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  const kafkaProducer = producer;
+
+  if (stored && source.snapshot) {
+    reporter.info(`redis-source: --snapshot: starting over instead of continuing after ${describe(stored)}`);
+  }
+  // What we hold: the position after the last event handled (committed or pending).
+  let position: ReplicationPosition | undefined = source.snapshot ? undefined : stored;
+  let committed: ReplicationPosition | undefined = stored;
+  let pending: ConnectorRecord[] = [];
+  let snapshotNext = false;
+  let snapshotWanted = source.snapshot;
+  const stdout = createStdout(lifecycle);
+  const warned = new Set<string>();
+
+  const fail = (error: unknown) => lifecycle.stop({ kind: "failure", error });
+
+  // ---- Kafka side: one transaction per flush, records and position together.
+  const serial = createSerial();
+  let flushQueued = false;
+  let flushing = false;
+  let link: ReplicationLink | undefined;
+  let paused = false;
+
+  const flushNow = async () => {
+    flushQueued = false;
+    const records = pending;
+    const at = position;
+    if (!at || (records.length === 0 && samePosition(at, committed))) return;
+    pending = [];
+    flushing = true;
+    try {
+      await publish(connection, kafkaProducer, {
+        topic,
+        records,
+        offsets: { topic: source.offsetsTopic, key, value: encodePosition(at) },
+      });
+    } finally {
+      flushing = false;
+    }
+    committed = at;
+    counts.published += records.length;
+    if (common.json)
+      for (const record of records)
+        stdout.write(`{"key":${JSON.stringify(record.key)},"value":${record.value}}\n`);
+    if (paused && pending.length < pauseAtRecords / 2) {
+      paused = false;
+      link?.resume();
+    }
+  };
+  const requestFlush = () => {
+    if (flushQueued || lifecycle.isStopping) return;
+    flushQueued = true;
+    serial(flushNow).catch(fail);
+  };
+
+  const enqueue = (record: ConnectorRecord) => {
+    pending.push(record);
+    lifecycle.markActivity();
+    if (pending.length >= flushAtRecords) requestFlush();
+    if (!paused && pending.length >= pauseAtRecords) {
+      paused = true;
+      link?.pause();
+    }
+  };
+
+  // ---- Redis side: every event, in stream order, synchronously.
+  const onEvent = (event: ReplicationEvent) => {
+    switch (event.kind) {
+      case "fullresync": {
+        const next = { replid: event.replid, offset: event.offset };
+        if (snapshotWanted) {
+          snapshotNext = true;
+          reporter.info(
+            `redis-source: full resync at ${describe(next)}: publishing a snapshot of the existing keys`,
+          );
+        } else if (position) {
+          snapshotNext = true;
+          reporter.warn(
+            `redis-source: Redis cannot continue after ${describe(position)} (full resync at ${describe(next)}): publishing a snapshot of the existing keys`,
+          );
+        } else {
+          snapshotNext = false;
+        }
+        position = next;
+        lifecycle.markActivity();
+        return;
+      }
+      case "continue":
+        // psync2: a master that took over another's history continues it under its own id.
+        position = { replid: event.replid ?? position?.replid ?? "", offset: event.offset };
+        reporter.info(`redis-source: continuing after ${describe(position)}`);
+        lifecycle.markActivity();
+        return;
+      case "rdb":
+        if (snapshotNext) publishSnapshot(event.payload);
+        else if (position) {
+          reporter.info(
+            `redis-source: attached to ${redis} at ${describe(position)}; publishing writes from now on (--snapshot publishes existing keys first)`,
+          );
+        }
+        snapshotNext = false;
+        snapshotWanted = false;
+        return;
+      case "command": {
+        if (position) position = { replid: position.replid, offset: event.offset };
+        const outcome = encodeCommandRecord(event.args);
+        if (outcome.kind === "record") enqueue(outcome.record);
+        else if (outcome.kind === "skipped") skip(outcome.name, outcome.reason);
+        return;
+      }
+      case "refused":
+        return; // openReplication rejects with it
+    }
+  };
+
+  const publishSnapshot = (payload: Buffer) => {
+    const contents = decodeRdb(payload);
+    let published = 0;
+    const unsupported = new Map<string, number>();
+    for (const entry of contents.entries) {
+      const record = encodeSnapshotRecord(entry);
+      if (record) {
+        enqueue(record);
+        published += 1;
+      } else if (entry.value.type === "unsupported") {
+        unsupported.set(entry.value.what, (unsupported.get(entry.value.what) ?? 0) + 1);
+      }
+    }
+    counts.snapshotRecords += published;
+    const left = [...unsupported].map(([what, count]) => `${count} ${what} keys`).join(", ");
+    reporter.info(`redis-source: snapshot of ${published} keys${left ? ` (left out: ${left})` : ""}`);
+    if (contents.error) {
+      reporter.warn(
+        `redis-source: the snapshot is incomplete: ${contents.error}; keys after that point are not published`,
+      );
+    }
+    // All of the snapshot goes into one transaction with its position.
+    requestFlush();
+  };
+
+  const skip = (name: string, reason: string) => {
+    counts.skipped += 1;
+    counts.skippedByCommand.set(name, (counts.skippedByCommand.get(name) ?? 0) + 1);
+    const message = `${name}: ${reason}`;
+    if (warned.has(message) || warned.size > 50) return;
+    warned.add(message);
+    reporter.warn(`redis-source: skipping ${message} (further ones are counted)`);
+  };
+
+  // ---- The replication link, re-opened after losses until the command stops.
+  const connect = () =>
+    openReplication({
+      endpoint: source.endpoint,
+      from: position,
+      connectTimeoutMs: common.connectTimeoutMs,
+      onEvent,
+    });
+  // A Ctrl-C while the first sync is still being prepared ends the command at once.
+  const stoppedFirst = lifecycle.stopped.then(() => undefined);
+  const opening = connect();
+  try {
+    link = await Promise.race([opening, stoppedFirst]);
+  } catch (error) {
+    await kafkaProducer.disconnect().catch(() => undefined);
+    throw error;
+  }
+  if (!link) {
+    void opening.then((late) => late.close()).catch(() => undefined);
+    await kafkaProducer.disconnect().catch(() => undefined);
+    reporter.close();
+    return counts;
+  }
+  lifecycle.watchIdle(common.exitOnIdleMs, () => pending.length === 0 && !flushQueued && !flushing);
+  const keepConnected = async (first: ReplicationLink) => {
+    let current: ReplicationLink | undefined = first;
+    let attempt = 0;
+    let lastReport = 0;
+    while (!lifecycle.isStopping) {
+      if (current) {
+        const cause = await Promise.race([current.closed, lifecycle.stopped.then(() => undefined)]);
+        if (lifecycle.isStopping) return;
+        reporter.warn(`redis-source: lost ${redis}: ${describeCause(cause)}; reconnecting`);
+        current = undefined;
+        link = undefined;
+        paused = false;
+        attempt = 0;
+      }
+      const delay = reconnectDelaysMs[Math.min(attempt, reconnectDelaysMs.length - 1)] as number;
+      await Promise.race([sleep(delay), lifecycle.stopped]);
+      if (lifecycle.isStopping) return;
+      try {
+        current = await connect();
+        if (lifecycle.isStopping) {
+          current.close();
+          return;
+        }
+        link = current;
+        counts.reconnects += 1;
+        reporter.info(`redis-source: reconnected to ${redis}`);
+      } catch (error) {
+        attempt += 1;
+        if (Date.now() - lastReport >= 30_000) {
+          lastReport = Date.now();
+          reporter.warn(`redis-source: ${redis} still unreachable (${describeCause(error)}); retrying`);
+        }
+      }
+    }
+  };
+  const connected = keepConnected(link).catch(fail);
+
+  const timers = [
+    setInterval(() => {
+      if (pending.length > 0 || (position && !samePosition(position, committed))) requestFlush();
+    }, flushEveryMs),
+    setInterval(() => {
+      reporter.status(
+        `redis-source: ${counts.published} published, ${pending.length} pending, ${counts.skipped} skipped${position ? `, at ${describe(position)}` : ""}`,
+      );
+    }, 250),
+  ];
+
+  const reason = await lifecycle.stopped;
+  for (const timer of timers) clearInterval(timer);
+  // On Ctrl-C or SIGTERM, first read what Redis has already acknowledged to its clients (bounded).
+  if (reason.kind === "signal" && link && position) await drain(link, source, () => position?.offset ?? 0);
+  link?.close();
+  // A reconnection attempt in progress may take a while to fail; it closes itself when it ends.
+  await Promise.race([connected, sleep(1000)]);
+  // Ctrl-C, SIGTERM, idle: publish what was read, with its position. After a failure, the next run
+  // continues from the last committed position instead.
+  let lastFlush: unknown;
+  if (reason.kind !== "failure") {
+    await serial(flushNow).catch((error: unknown) => {
+      lastFlush = error;
+    });
+  }
+  await kafkaProducer.disconnect().catch(() => undefined);
+  reporter.close();
+  if (reason.kind === "failure") throw reason.error;
+  if (lastFlush !== undefined) throw lastFlush;
+  const skipped = [...counts.skippedByCommand].map(([name, count]) => `${name} ${count}`).join(", ");
+  reporter.info(
+    `redis-source: published ${counts.published} records (${counts.snapshotRecords} snapshot), skipped ${counts.skipped}${skipped ? ` (${skipped})` : ""}${committed ? `; position ${describe(committed)}` : ""}`,
+  );
+  return counts;
+}
+
+/** Waits (at most 2 s) until the stream has been read up to the master's offset at this moment. */
+async function drain(link: ReplicationLink, source: RedisSourceConfig, offset: () => number): Promise<void> {
+  const deadline = Date.now() + 2000;
+  link.resume();
+  const target = await readMasterOffset(source.endpoint, 1000);
+  if (target === undefined) return;
+  while (offset() < target && Date.now() < deadline) await sleep(10);
+}
+
+const describe = (position: ReplicationPosition) => `${position.replid}:${position.offset}`;
+
+const samePosition = (a: ReplicationPosition, b: ReplicationPosition | undefined) =>
+  b !== undefined && a.replid === b.replid && a.offset === b.offset;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Initializes the transactional id, which makes Kafka abort any transaction a crashed earlier run
+ * left open (and fences that run if it is still alive). Must come before reading the position:
+ * only then is the offsets topic's end stable.
+ */
+async function fenceEarlierRuns(connection: KafkaConnection, producer: Producer): Promise<void> {
+  try {
+    const transaction = await producer.transaction();
+    await transaction.abort();
+  } catch (error) {
+    throw kafkaFailure(connection, "starting the transactional producer", error);
+  }
+}
+
+/**
+ * Sends records in requests under the broker's batch size limit (and of at most `requestMessages`:
+ * kafkajs groups a request's messages in quadratic time), the last one together with the
+ * position, then commits.
+ */
+async function publish(
+  connection: KafkaConnection,
+  producer: Producer,
+  batch: {
+    topic: string;
+    records: ConnectorRecord[];
+    offsets: { topic: string; key: string; value: string };
+  },
+): Promise<void> {
+  const transaction = await producer.transaction().catch((error: unknown) => {
+    throw kafkaFailure(connection, "beginning a transaction", error);
+  });
+  try {
+    const requests: Message[][] = [[]];
+    let bytes = 0;
+    for (const record of batch.records) {
+      const size = record.key.length + record.value.length + 32;
+      let request = requests.at(-1) as Message[];
+      if (request.length > 0 && (bytes + size > requestBytes || request.length >= requestMessages)) {
+        request = [];
+        requests.push(request);
+        bytes = 0;
+      }
+      // Partition 0 always: the stream is one ordered log, whatever the key.
+      request.push({ key: record.key, value: record.value, partition: 0 });
+      bytes += size;
+    }
+    const position = {
+      topic: batch.offsets.topic,
+      messages: [{ key: batch.offsets.key, value: batch.offsets.value, partition: 0 }],
+    };
+    const last = requests.pop() as Message[];
+    for (const messages of requests) await transaction.send({ topic: batch.topic, messages });
+    await transaction.sendBatch({
+      topicMessages: last.length > 0 ? [{ topic: batch.topic, messages: last }, position] : [position],
+    });
+    await transaction.commit();
+  } catch (error) {
+    await transaction.abort().catch(() => undefined);
+    if (wasFenced(error)) {
+      throw new StediError("unavailable", "another redis-source took over this Redis and topic (fenced)", {
+        hint: "run one redis-source per Redis server and topic",
+      });
+    }
+    throw kafkaFailure(connection, `publishing to ${batch.topic}`, error);
+  }
+}
+
+/** Kafka's answer to a producer whose transactional id a newer run has initialized since. */
+function wasFenced(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = (current as { cause?: unknown }).cause) {
+    const type = (current as { type?: string }).type;
+    if (type === "PRODUCER_FENCED" || type === "INVALID_PRODUCER_EPOCH") return true;
+    if (current === (current as { cause?: unknown }).cause) break;
+  }
+  return false;
+}
