@@ -1,5 +1,7 @@
 // The one place that talks to Kafka: clients, topic setup, and turning client failures into one line.
 
+// Must come first: it replaces a quadratic step of kafkajs before kafkajs loads.
+import "./kafkajs-grouping.js";
 import { readFileSync } from "node:fs";
 import {
   type Admin,
@@ -211,35 +213,56 @@ export async function fetchEndOffsets(
   }
 }
 
-/** kafkajs groups a request's messages by partition with a copy per message (quadratic in the
- * request's size), so large batches are sent as several requests of at most this many records. */
-export const maxRecordsPerRequest = 1000;
+/** A produce request holds at most this many records… */
+export const maxRecordsPerRequest = 5000;
+/** …and about this many bytes, under the broker's default 1 MiB per record batch. */
+export const maxBytesPerRequest = 768 * 1024;
+
+const lengthOf = (data: Buffer | string | null | undefined) =>
+  data == null ? 0 : typeof data === "string" ? Buffer.byteLength(data) : data.length;
+
+/** An upper bound of a record's size in a record batch: key, value, headers and framing. */
+const sizeOf = (message: Message) => {
+  let size = 64 + lengthOf(message.key) + lengthOf(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    for (const item of Array.isArray(value) ? value : [value])
+      size += 16 + Buffer.byteLength(name) + lengthOf(item);
+  }
+  return size;
+};
 
 /**
- * Sends records to several topics in order, in requests of at most `maxRecordsPerRequest` records.
- * Works with a producer or an open transaction. Empty input sends nothing.
+ * Sends records to several topics in order, in requests of bounded count and size. Works with a
+ * producer or an open transaction. Empty input sends nothing.
  */
 export async function sendRecords(
   sender: Pick<Producer, "sendBatch">,
   records: { topic: string; messages: Message[] }[],
 ): Promise<void> {
   let request: { topic: string; messages: Message[] }[] = [];
-  let size = 0;
+  let count = 0;
+  let bytes = 0;
   const flush = async () => {
-    if (size === 0) return;
+    if (count === 0) return;
     await sender.sendBatch({ topicMessages: request, acks: -1 });
     request = [];
-    size = 0;
+    count = 0;
+    bytes = 0;
   };
   for (const { topic, messages } of records) {
-    for (let start = 0; start < messages.length; ) {
-      const room = maxRecordsPerRequest - size;
-      const part = messages.slice(start, start + room);
-      request.push({ topic, messages: part });
-      size += part.length;
-      start += part.length;
-      if (size >= maxRecordsPerRequest) await flush();
+    let part: Message[] = [];
+    for (const message of messages) {
+      const size = sizeOf(message);
+      if (count > 0 && (count >= maxRecordsPerRequest || bytes + size > maxBytesPerRequest)) {
+        if (part.length > 0) request.push({ topic, messages: part });
+        part = [];
+        await flush();
+      }
+      part.push(message);
+      count += 1;
+      bytes += size;
     }
+    if (part.length > 0) request.push({ topic, messages: part });
   }
   await flush();
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   decodePendingLogEntry,
   encodeDeadLetterMark,
+  encodePosition,
   encodeResolved,
   encodeWaiting,
   PendingLogReplica,
@@ -45,11 +46,13 @@ describe("the pending-event changelog", () => {
       encodeResolved("42"),
       encodeDeadLetterMark(0, "10"),
       encodeDeadLetterMark(0, "12"),
+      encodePosition("44"),
     ]) {
       replica.apply(roundTrip(record));
     }
     expect([...replica.waiting.keys()]).toEqual(["43"]);
     expect(replica.deadLetterMarks.get(0)).toBe("12");
+    expect(replica.position).toBe("44");
   });
 
   it("reports keys it does not know", () => {

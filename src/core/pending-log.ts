@@ -16,6 +16,7 @@ export type PendingLogEntry =
   | { kind: "waiting"; event: StoredPending }
   | { kind: "resolved"; offset: string }
   | { kind: "dead-letter-mark"; partition: number; nextOffset: string }
+  | { kind: "position"; nextOffset: string }
   | { kind: "unknown"; key: string };
 
 type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
@@ -43,6 +44,7 @@ function decodeHeaders(encoded: unknown): Record<string, HeaderValue> {
 }
 
 export const waitingKey = (offset: string) => `event:${offset}`;
+export const positionKey = "position";
 export const deadLetterMarkKey = (partition: number) => `redis-dlq:${partition}`;
 
 /** The changelog record that stores a waiting event (key, value). */
@@ -72,6 +74,14 @@ export const encodeDeadLetterMark = (partition: number, nextOffset: string) => (
   value: nextOffset,
 });
 
+/**
+ * The next input offset, written in every transaction that consumes input. The group's committed
+ * offset says the same, but an offset fetch right after a failover can return the offset before a
+ * transaction that has just completed (Kafka's fix, fetching only stable offsets, is a protocol
+ * version kafkajs does not speak); the changelog, read to its end, cannot.
+ */
+export const encodePosition = (nextOffset: string) => ({ key: positionKey, value: nextOffset });
+
 /** Reads one changelog record back. Unknown keys are reported, not fatal: a newer stedi may add kinds. */
 export function decodePendingLogEntry(key: string, value: Buffer | null): PendingLogEntry {
   if (key.startsWith("event:")) {
@@ -100,6 +110,7 @@ export function decodePendingLogEntry(key: string, value: Buffer | null): Pendin
       },
     };
   }
+  if (key === positionKey && value !== null) return { kind: "position", nextOffset: value.toString() };
   if (key.startsWith("redis-dlq:") && value !== null) {
     return {
       kind: "dead-letter-mark",
@@ -117,8 +128,11 @@ export function decodePendingLogEntry(key: string, value: Buffer | null): Pendin
 export class PendingLogReplica {
   readonly waiting = new Map<string, StoredPending>();
   readonly deadLetterMarks = new Map<number, string>();
+  /** The next input offset as of the last committed transaction, if any. */
+  position: string | undefined;
 
   apply(entry: PendingLogEntry): void {
+    if (entry.kind === "position") this.position = entry.nextOffset;
     if (entry.kind === "waiting") this.waiting.set(entry.event.offset, entry.event);
     else if (entry.kind === "resolved") this.waiting.delete(entry.offset);
     else if (entry.kind === "dead-letter-mark") this.deadLetterMarks.set(entry.partition, entry.nextOffset);

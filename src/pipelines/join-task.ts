@@ -8,8 +8,10 @@ import type { CustomerTable } from "../core/customer-table.js";
 import { type RecordBytes, toDeadLetter } from "../core/dead-letter.js";
 import { encodeGraphRecord } from "../core/graph-record.js";
 import { type JoinOutput, JoinState, type SourcePosition } from "../core/join.js";
+import { partitionForKey } from "../core/murmur2.js";
 import {
   encodeDeadLetterMark,
+  encodePosition,
   encodeResolved,
   encodeWaiting,
   type StoredPending,
@@ -30,12 +32,20 @@ export type TaskContext = {
   groupId: string;
   eventsTopic: string;
   outputTopic: string;
+  /** Partitions of the output topic: records are placed by key as Kafka's default partitioner does. */
+  outputPartitions: number;
   dlqTopic: string;
   changelogTopic: string;
   waitMs: number;
   customers: CustomerTable;
   /** The committed waiting events and dead-letter marks of one changelog partition, once read to its end. */
-  restore(partition: number): Promise<{ waiting: StoredPending[]; deadLetterMarks: Map<number, string> }>;
+  restore(
+    partition: number,
+  ): Promise<{
+    waiting: StoredPending[];
+    deadLetterMarks: Map<number, string>;
+    position: string | undefined;
+  }>;
   badRecord(where: SourcePosition, reason: string): void;
   /** Called after each commit with what it made visible. */
   committed(result: {
@@ -102,8 +112,14 @@ export class PartitionTask {
         topics: [context.eventsTopic],
       });
       const committed = offsets?.partitions.find((entry) => entry.partition === partition)?.offset;
-      task.nextOffset = committed === undefined || Number(committed) < 0 ? undefined : committed;
       const restored = await context.restore(partition);
+      // The later of the group's committed offset and the changelog's: both are written by the same
+      // transactions, but only the changelog is sure to be up to date right after a failover.
+      const candidates = [committed, restored.position].filter(
+        (offset): offset is string => offset !== undefined && Number(offset) >= 0,
+      );
+      task.nextOffset =
+        candidates.length === 0 ? undefined : candidates.reduce((a, b) => (BigInt(a) >= BigInt(b) ? a : b));
       task.deadLetterMarks = restored.deadLetterMarks;
       for (const stored of restored.waiting) {
         task.state.hold({
@@ -155,7 +171,11 @@ export class PartitionTask {
   private outputRecords(outputs: JoinOutput<EventOrigin>[]) {
     return {
       topic: this.context.outputTopic,
-      messages: outputs.map(({ record }) => ({ key: record.email, value: encodeGraphRecord(record) })),
+      messages: outputs.map(({ record }) => ({
+        key: record.email,
+        value: encodeGraphRecord(record),
+        partition: partitionForKey(record.email, this.context.outputPartitions),
+      })),
     };
   }
 
@@ -213,7 +233,7 @@ export class PartitionTask {
         await sendRecords(txn, [
           this.outputRecords(outputs),
           { topic: this.context.dlqTopic, messages: deadLetters as Message[] },
-          this.changelog(waiting),
+          this.changelog([...waiting, encodePosition(next)]),
         ]);
         await txn.sendOffsets({
           consumerGroupId: this.context.groupId,

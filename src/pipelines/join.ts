@@ -108,6 +108,7 @@ export async function runJoin(options: {
   const connection = createKafka(common, "stedi-join");
   const admin = await createAdmin(connection);
   let customerEnds: Map<number, { low: number; high: number }>;
+  let outputPartitions: number;
   try {
     await ensureTopics(connection, admin, [
       common.redisTopic,
@@ -124,6 +125,7 @@ export async function runJoin(options: {
       },
     ]);
     customerEnds = await fetchEndOffsets(connection, admin, common.redisTopic);
+    outputPartitions = await partitionCount(connection, admin, common.outputTopic);
   } catch (error) {
     await admin.disconnect().catch(() => undefined);
     throw error;
@@ -166,6 +168,7 @@ export async function runJoin(options: {
     groupId,
     eventsTopic: common.eventsTopic,
     outputTopic: common.outputTopic,
+    outputPartitions,
     dlqTopic: common.dlqTopic,
     changelogTopic,
     waitMs: options.join.waitMs,
@@ -175,7 +178,11 @@ export async function runJoin(options: {
       const end = ends.get(partition) ?? { low: 0, high: 0 };
       await positions.reached(changelogTopic, partition, { start: end.low, end: end.high });
       const replica = replicaOf(partition);
-      return { waiting: [...replica.waiting.values()], deadLetterMarks: new Map(replica.deadLetterMarks) };
+      return {
+        waiting: [...replica.waiting.values()],
+        deadLetterMarks: new Map(replica.deadLetterMarks),
+        position: replica.position,
+      };
     },
     badRecord: (where, reason) => reporter.badRecord(where, reason),
     committed({ outputs, deadLetters, events, latencyMs }) {
@@ -202,7 +209,11 @@ export async function runJoin(options: {
     const starting = (async () => {
       for (let attempt = 1; !lifecycle.isStopping && assigned.has(partition); attempt += 1) {
         try {
-          return await PartitionTask.start(context, partition);
+          const task = await PartitionTask.start(context, partition);
+          reporter.info(
+            `join: partition ${partition} taken over at offset ${task.nextOffset ?? common.from}, ${task.waiting} events waiting`,
+          );
+          return task;
         } catch (error) {
           if (attempt === 1 || attempt % 10 === 0) {
             reporter.warn(
@@ -373,6 +384,8 @@ export async function runJoin(options: {
   /** Idle means caught up: customers loaded, every assigned partition taken over and read to its end. */
   const caughtUp = async () => {
     if (!customersLoaded || assigned.size === 0) return false;
+    // The owner of partition 0 still has customer records to dead-letter.
+    if (assigned.has(0) && badCustomers.length > 0) return false;
     const ends = await fetchEndOffsets(connection, admin, common.eventsTopic);
     for (const partition of assigned) {
       const task = await tasks.get(partition);

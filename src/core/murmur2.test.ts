@@ -1,0 +1,36 @@
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { murmur2, partitionForKey } from "./murmur2.js";
+
+const require = createRequire(import.meta.url);
+// kafkajs's own (Long-based) implementation, the reference for "same partition as other clients".
+const reference = require("kafkajs/src/producer/partitioners/default/murmur2.js") as (key: Buffer) => number;
+
+describe("murmur2", () => {
+  it.each([
+    ["21", -973932308],
+    ["foobar", -790332482],
+    ["a-little-bit-long-string", -985981536],
+    ["a-little-bit-longer-string", -1486304829],
+    ["lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971],
+    ["abc", 479470107],
+  ])("matches Kafka's test vector for %s", (key, expected) => {
+    expect(murmur2(Buffer.from(key))).toBe(expected);
+  });
+
+  it("agrees with kafkajs on emails of every length", () => {
+    for (let index = 0; index < 2000; index += 1) {
+      const key = `${"x".repeat(index % 7)}Customer.${index}@test.com`;
+      expect(murmur2(Buffer.from(key))).toBe(reference(Buffer.from(key)));
+    }
+  });
+
+  it("spreads keys over partitions as the default partitioner does", () => {
+    const counts = [0, 0, 0];
+    for (let index = 0; index < 3000; index += 1) {
+      const partition = partitionForKey(`c${index}@test.com`, 3);
+      counts[partition] = (counts[partition] ?? 0) + 1;
+    }
+    expect(Math.min(...counts)).toBeGreaterThan(800);
+  });
+});
