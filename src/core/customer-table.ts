@@ -6,6 +6,8 @@
  */
 export class CustomerTable {
   private readonly years = new Map<string, number>();
+  /** Birth years as text, made once per distinct year: the join asks for one per event. */
+  private readonly yearTexts = new Map<number, string>();
 
   get size(): number {
     return this.years.size;
@@ -19,6 +21,12 @@ export class CustomerTable {
   /** The birth year as written (four digits, e.g. "0007"), or undefined for an unknown email. */
   birthYearOf(email: string): string | undefined {
     const year = this.years.get(email);
-    return year === undefined ? undefined : String(year).padStart(4, "0");
+    if (year === undefined) return undefined;
+    let text = this.yearTexts.get(year);
+    if (text === undefined) {
+      text = String(year).padStart(4, "0");
+      this.yearTexts.set(year, text);
+    }
+    return text;
   }
 }

@@ -8,6 +8,13 @@ export function toGraphRecord(email: string, score: number, birthYear: string): 
   return { customer: email, score: formatJavaDouble(score), email, birthYear };
 }
 
+// Characters JSON must escape; emails and scores almost never hold one, so quoting is usually enough.
+const needsEscape = /["\\\u0000-\u001f\u2028\u2029]/;
+const quote = (text: string) => (needsEscape.test(text) ? JSON.stringify(text) : `"${text}"`);
+
 /** The exact bytes the seed's job wrote: fields in the order customer, score, email, birthYear. */
-export const encodeGraphRecord = (record: GraphRecord): string =>
-  `{"customer":${JSON.stringify(record.customer)},"score":${JSON.stringify(record.score)},"email":${JSON.stringify(record.email)},"birthYear":${JSON.stringify(record.birthYear)}}`;
+export const encodeGraphRecord = (record: GraphRecord): string => {
+  const email = quote(record.email);
+  const customer = record.customer === record.email ? email : quote(record.customer);
+  return `{"customer":${customer},"score":${quote(record.score)},"email":${email},"birthYear":${quote(record.birthYear)}}`;
+};

@@ -146,3 +146,19 @@ describe("JoinState sharing one customer table", () => {
     expect(state.expire(1500).map((entry) => entry.event.origin)).toEqual(["restored"]);
   });
 });
+
+describe("encodeGraphRecord", () => {
+  it("escapes what JSON needs escaped, and only that", async () => {
+    const { encodeGraphRecord } = await import("./graph-record.js");
+    const record = {
+      customer: 'a"b\\c\u0001\u2028@x',
+      score: "1.0",
+      email: 'a"b\\c\u0001\u2028@x',
+      birthYear: "1950",
+    };
+    expect(JSON.parse(encodeGraphRecord(record))).toEqual(record);
+    expect(encodeGraphRecord({ customer: "é@x", score: "-2.5", email: "é@x", birthYear: "0007" })).toBe(
+      '{"customer":"é@x","score":"-2.5","email":"é@x","birthYear":"0007"}',
+    );
+  });
+});

@@ -62,10 +62,16 @@ export class JoinState<Origin> {
 
   /** Joins one risk event: its output now, or nothing while it waits for its customer. */
   addRiskEvent(email: string, score: number, origin: Origin, now: number): JoinOutput<Origin> | undefined {
-    const birthYear = this.customers.birthYearOf(email);
-    if (birthYear !== undefined) return { record: toGraphRecord(email, score, birthYear), origin };
+    const record = this.joinNow(email, score);
+    if (record !== undefined) return { record, origin };
     this.hold({ email, score, origin, since: now });
     return undefined;
+  }
+
+  /** The output of a risk event whose customer is known; undefined (and nothing held) otherwise. */
+  joinNow(email: string, score: number): GraphRecord | undefined {
+    const birthYear = this.customers.birthYearOf(email);
+    return birthYear === undefined ? undefined : toGraphRecord(email, score, birthYear);
   }
 
   /** Puts an event (new, or restored after a restart with its original `since`) among the waiting. */

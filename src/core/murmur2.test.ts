@@ -25,6 +25,12 @@ describe("murmur2", () => {
     }
   });
 
+  it("places ASCII and non-ASCII keys as the byte-wise hash does", () => {
+    for (const key of ["abc", "a-little-bit-longer-string", "José.Núñez@test.com", "Ω@x", ""]) {
+      expect(partitionForKey(key, 7)).toBe((murmur2(Buffer.from(key, "utf8")) & 0x7fffffff) % 7);
+    }
+  });
+
   it("spreads keys over partitions as the default partitioner does", () => {
     const counts = [0, 0, 0];
     for (let index = 0; index < 3000; index += 1) {

@@ -35,6 +35,38 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
-/** The partition Kafka's default partitioner assigns to a record with this key. */
+const isAscii = /^[\x00-\x7f]*$/;
+
+/** murmur2 of an ASCII string's bytes without copying it into a buffer first (the common case: emails). */
+function murmur2Ascii(text: string): number {
+  const length = text.length;
+  let h = seed ^ length;
+  const whole = length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k =
+      text.charCodeAt(i) |
+      (text.charCodeAt(i + 1) << 8) |
+      (text.charCodeAt(i + 2) << 16) |
+      (text.charCodeAt(i + 3) << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m);
+    h ^= k;
+  }
+  const tail = length & 3;
+  if (tail === 3) h ^= text.charCodeAt(whole + 2) << 16;
+  if (tail >= 2) h ^= text.charCodeAt(whole + 1) << 8;
+  if (tail >= 1) {
+    h ^= text.charCodeAt(whole);
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/** The partition Kafka's default partitioner assigns to a record with this (UTF-8) key. */
 export const partitionForKey = (key: string, partitions: number): number =>
-  (murmur2(Buffer.from(key, "utf8")) & 0x7fffffff) % partitions;
+  ((isAscii.test(key) ? murmur2Ascii(key) : murmur2(Buffer.from(key, "utf8"))) & 0x7fffffff) % partitions;

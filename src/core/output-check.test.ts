@@ -9,7 +9,13 @@ const customer = (offset: number, email: string, birthDay: string): RawRecord =>
   key: null,
   value: `{"key":"${b64("Customer")}","zSetEntries":[{"element":"${b64(JSON.stringify({ email, birthDay }))}","score":0.0}]}`,
 });
-const event = (offset: number, value: string): RawRecord => ({ topic: "e", partition: 0, offset: String(offset), key: null, value });
+const event = (offset: number, value: string): RawRecord => ({
+  topic: "e",
+  partition: 0,
+  offset: String(offset),
+  key: null,
+  value,
+});
 const out = (value: string): RawRecord => ({ topic: "o", partition: 0, offset: "0", key: null, value });
 const graph = (email: string, score: string, year: string) =>
   `{"customer":"${email}","score":"${score}","email":"${email}","birthYear":"${year}"}`;
@@ -28,7 +34,11 @@ describe("checkJoinOutput", () => {
     const report = checkJoinOutput({
       customers,
       events,
-      output: [out(graph("a@t", "1.0", "1950")), out(graph("a@t", "-2.5", "1950")), out(graph("a@t", "1.0", "1950"))],
+      output: [
+        out(graph("a@t", "1.0", "1950")),
+        out(graph("a@t", "-2.5", "1950")),
+        out(graph("a@t", "1.0", "1950")),
+      ],
     });
     expect(report).toMatchObject({ expected: 3, actual: 3, lost: 0, duplicated: 0, misrouted: 0 });
     expect(report.bad).toEqual(["r[0]@1", "e[0]@3", "e[0]@4"]);

@@ -6,7 +6,7 @@ import type { Admin, Batch, KafkaMessage, Message, Producer, Transaction } from 
 import { type KafkaConnection, sendRecords } from "../adapters/kafka.js";
 import type { CustomerTable } from "../core/customer-table.js";
 import { type RecordBytes, toDeadLetter } from "../core/dead-letter.js";
-import { encodeGraphRecord } from "../core/graph-record.js";
+import { encodeGraphRecord, type GraphRecord } from "../core/graph-record.js";
 import { type JoinOutput, JoinState, type SourcePosition } from "../core/join.js";
 import { partitionForKey } from "../core/murmur2.js";
 import {
@@ -39,21 +39,14 @@ export type TaskContext = {
   waitMs: number;
   customers: CustomerTable;
   /** The committed waiting events and dead-letter marks of one changelog partition, once read to its end. */
-  restore(
-    partition: number,
-  ): Promise<{
+  restore(partition: number): Promise<{
     waiting: StoredPending[];
     deadLetterMarks: Map<number, string>;
     position: string | undefined;
   }>;
   badRecord(where: SourcePosition, reason: string): void;
   /** Called after each commit with what it made visible. */
-  committed(result: {
-    outputs: JoinOutput<EventOrigin>[];
-    deadLetters: number;
-    events: number;
-    latencyMs: number;
-  }): void;
+  committed(result: { outputs: GraphRecord[]; deadLetters: number; events: number; latencyMs: number }): void;
 };
 
 const bytesOf = (message: KafkaMessage): RecordBytes => ({
@@ -168,10 +161,10 @@ export class PartitionTask {
     };
   }
 
-  private outputRecords(outputs: JoinOutput<EventOrigin>[]) {
+  private outputRecords(records: GraphRecord[]) {
     return {
       topic: this.context.outputTopic,
-      messages: outputs.map(({ record }) => ({
+      messages: records.map((record) => ({
         key: record.email,
         value: encodeGraphRecord(record),
         partition: partitionForKey(record.email, this.context.outputPartitions),
@@ -183,12 +176,18 @@ export class PartitionTask {
   private async commitReleased(txn: Transaction, outputs: JoinOutput<EventOrigin>[]) {
     if (outputs.length === 0) return undefined;
     const started = Date.now();
+    const records = outputs.map(({ record }) => record);
     await sendRecords(txn, [
-      this.outputRecords(outputs),
+      this.outputRecords(records),
       this.changelog(outputs.map(({ origin }) => encodeResolved(origin.offset))),
     ]);
     return () =>
-      this.context.committed({ outputs, deadLetters: 0, events: 0, latencyMs: Date.now() - started });
+      this.context.committed({
+        outputs: records,
+        deadLetters: 0,
+        events: 0,
+        latencyMs: Date.now() - started,
+      });
   }
 
   /**
@@ -199,35 +198,46 @@ export class PartitionTask {
    */
   process(batch: Batch): Promise<string | undefined> {
     return this.serial(async () => {
-      const from = this.nextOffset === undefined ? undefined : BigInt(this.nextOffset);
-      const messages =
-        from === undefined
-          ? batch.messages
-          : batch.messages.filter((message) => BigInt(message.offset) >= from);
-      const last = messages.at(-1);
-      if (last === undefined) return batch.messages.at(-1)?.offset;
+      const all = batch.messages;
+      // Offsets fit a double exactly far beyond any partition's life; a batch is in offset order.
+      const from = this.nextOffset === undefined ? Number.NEGATIVE_INFINITY : Number(this.nextOffset);
+      let first = 0;
+      while (first < all.length && Number((all[first] as KafkaMessage).offset) < from) first += 1;
+      const last = all.at(-1);
+      if (last === undefined || first === all.length) return last?.offset;
       const started = Date.now();
-      const outputs: JoinOutput<EventOrigin>[] = [];
+      const outputs: GraphRecord[] = [];
       const deadLetters: RecordBytes[] = [];
       const waiting: Message[] = [];
-      for (const message of messages) {
-        const where: SourcePosition = {
-          topic: this.context.eventsTopic,
-          partition: this.partition,
-          offset: message.offset,
-        };
+      for (let index = first; index < all.length; index += 1) {
+        const message = all[index] as KafkaMessage;
         const decoded = decodeRiskEvent(message.value?.toString("utf8") ?? "");
         if (!decoded.ok) {
+          const where = {
+            topic: this.context.eventsTopic,
+            partition: this.partition,
+            offset: message.offset,
+          };
           this.context.badRecord(where, decoded.reason);
           deadLetters.push(toDeadLetter(bytesOf(message), where, decoded.reason));
           continue;
         }
-        const origin: EventOrigin = { ...where, record: bytesOf(message) };
-        const output = this.state.addRiskEvent(decoded.value.customer, decoded.value.score, origin, started);
-        if (output) outputs.push(output);
-        else
-          waiting.push(encodeWaiting(toStored(origin, decoded.value.customer, decoded.value.score, started)));
+        const { customer: email, score } = decoded.value;
+        const record = this.state.joinNow(email, score);
+        if (record !== undefined) {
+          outputs.push(record);
+          continue;
+        }
+        const origin: EventOrigin = {
+          topic: this.context.eventsTopic,
+          partition: this.partition,
+          offset: message.offset,
+          record: bytesOf(message),
+        };
+        this.state.hold({ email, score, origin, since: started });
+        waiting.push(encodeWaiting(toStored(origin, email, score, started)));
       }
+      const events = all.length - first;
       const next = String(BigInt(last.offset) + 1n);
       await this.transact(async (txn) => {
         await sendRecords(txn, [
@@ -245,7 +255,7 @@ export class PartitionTask {
           this.context.committed({
             outputs,
             deadLetters: deadLetters.length,
-            events: messages.length,
+            events,
             latencyMs: Date.now() - started,
           });
       });

@@ -193,7 +193,7 @@ export async function runJoin(options: {
       metrics.produced.inc(outputs.length);
       metrics.deadLetters.inc(deadLetters);
       if (events > 0) metrics.transactions.observe(latencyMs / 1000);
-      for (const { record } of outputs) {
+      for (const record of outputs) {
         if (common.json) stdout.write(`${encodeGraphRecord(record)}\n`);
         if (log) consoleRows.push([record.customer, record.score, record.email, record.birthYear]);
       }
