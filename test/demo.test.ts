@@ -7,7 +7,12 @@ import { brokers, readAll } from "./support/kafka.js";
 describe("stedi demo", () => {
   it("runs the whole system, joins simulated scores within a minute, and stops with nothing left behind", async () => {
     const id = randomUUID().slice(0, 8);
-    const topics = { redis: `demo-redis-${id}`, events: `demo-events-${id}`, output: `demo-graph-${id}`, dlq: `demo-dlq-${id}` };
+    const topics = {
+      redis: `demo-redis-${id}`,
+      events: `demo-events-${id}`,
+      output: `demo-graph-${id}`,
+      dlq: `demo-dlq-${id}`,
+    };
     const result = await runStedi(
       [
         "demo",
