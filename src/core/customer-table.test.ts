@@ -12,4 +12,44 @@ describe("CustomerTable", () => {
     expect(table.birthYearOf("nobody@test.com")).toBeUndefined();
     expect(table.size).toBe(2);
   });
+
+  it("tells apart emails that differ only in case, length or non-ASCII characters", () => {
+    const table = new CustomerTable();
+    const emails = [
+      "a@x",
+      "A@x",
+      "a@xx",
+      "",
+      "José@x",
+      "Jose@x",
+      "Jos\u00e9@x".normalize("NFD"),
+      "日本@x",
+      "\u0000@x",
+    ];
+    emails.forEach((email, index) => table.upsert(email, String(1900 + index)));
+    emails.forEach((email, index) => expect(table.birthYearOf(email), email).toBe(String(1900 + index)));
+    expect(table.size).toBe(emails.length);
+  });
+
+  it("agrees with a Map over a long random sequence of updates and look-ups, across growth", () => {
+    const table = new CustomerTable();
+    const model = new Map<string, string>();
+    let state = 42;
+    const random = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 2 ** 32;
+    };
+    for (let step = 0; step < 60_000; step += 1) {
+      const email = `c${Math.floor(random() * 20_000)}${random() < 0.05 ? "é" : ""}@test.com`;
+      if (random() < 0.6) {
+        const year = String(1900 + Math.floor(random() * 120));
+        table.upsert(email, year);
+        model.set(email, year);
+      } else {
+        expect(table.birthYearOf(email)).toBe(model.get(email));
+      }
+    }
+    expect(table.size).toBe(model.size);
+    for (const [email, year] of model) expect(table.birthYearOf(email)).toBe(year);
+  });
 });
