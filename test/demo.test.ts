@@ -35,6 +35,8 @@ describe("stedi demo", () => {
         "--run-for",
         "40s",
         "--keep-stack",
+        "--redis",
+        process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? "6379"}`,
       ],
       { timeoutMs: 90_000 },
     );
