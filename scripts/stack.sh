@@ -10,7 +10,8 @@
 #   scripts/stack.sh tool CLASS ... run a Kafka CLI class with the cached classpath (see scripts/kafka-tool.sh)
 #
 # Environment:
-#   KAFKA_PORT=9092  KAFKA_CONTROLLER_PORT=KAFKA_PORT+1  KAFKA_SASL_PORT=KAFKA_PORT+2  REDIS_PORT=6379
+#   KAFKA_PORT=9092  KAFKA_CONTROLLER_PORT=KAFKA_PORT+1  KAFKA_SASL_PORT=KAFKA_PORT+2  KAFKA_SSL_PORT=KAFKA_PORT+3
+#   REDIS_PORT=6379
 #   STACK_TIMEOUT=60 (seconds to wait for readiness)     KAFKA_HEAP="-Xms512m -Xmx512m"   KAFKA_JVM_OPTS (extra)
 #   STACK_SERVICES="kafka redis" (which services up/down/status act on)
 # Everything listens on 127.0.0.1 only. SASL_PLAINTEXT listener: user stedi / stedi-secret
@@ -29,6 +30,7 @@ LIB_MARKER="$LIB/.complete"
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
 KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}
+KAFKA_SSL_PORT=${KAFKA_SSL_PORT:-$((KAFKA_PORT + 3))}
 REDIS_PORT=${REDIS_PORT:-6379}
 STACK_TIMEOUT=${STACK_TIMEOUT:-60}
 KAFKA_HEAP=${KAFKA_HEAP:--Xms512m -Xmx512m}
@@ -151,10 +153,35 @@ kafka_tool() { # class args...
   java "${TOOL_JVM[@]}" -cp "$LIB/*" "$class" "$@"
 }
 
+# A private CA, a broker certificate for 127.0.0.1 and a client certificate, as PEM files: the TLS
+# listener (mutual TLS) uses them, and tests point clients at ca.pem, client.pem and client.key.
+kafka_tls_files() {
+  local dir=$KAFKA_DIR/tls
+  [[ -f $dir/broker.pem && -f $dir/client.key ]] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl not found; install it (apt-get install openssl) for the TLS listener"
+  mkdir -p -- "$dir"
+  (
+    cd "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 -subj "/CN=stedi local CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    for name in broker client; do
+      openssl req -newkey rsa:2048 -nodes -keyout "$name.key" -out "$name.csr" -subj "/CN=stedi $name"
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$name.ext"
+      openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$name.pem" -days 3650 \
+        -extfile "$name.ext"
+    done
+    # Kafka's PEM key store: the private key (PKCS#8, unencrypted) followed by its certificate.
+    cat broker.key broker.pem >broker-keystore.pem
+    rm -f -- ./*.csr ./*.ext ca.srl
+  ) >/dev/null 2>&1 || die "kafka: could not create the TLS certificates in ${dir#"$ROOT"/}"
+}
+
 kafka_render_config() {
   mkdir -p -- "$KAFKA_DIR/data" "$KAFKA_DIR/logs"
+  kafka_tls_files
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-    -e "s|@SASL_PORT@|$KAFKA_SASL_PORT|g" -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" \
+    -e "s|@SASL_PORT@|$KAFKA_SASL_PORT|g" -e "s|@SSL_PORT@|$KAFKA_SSL_PORT|g" \
+    -e "s|@TLS_DIR@|$KAFKA_DIR/tls|g" -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" \
     "$CONF/server.properties" >"$KAFKA_DIR/server.properties"
   # Client config for the SASL listener (handy for CLI tools: --command-config).
   cat >"$KAFKA_DIR/client-scram.properties" <<EOF
@@ -239,7 +266,7 @@ kafka_up() {
     return 0
   fi
   local p
-  for p in "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT"; do
+  for p in "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT"; do
     tcp_open 127.0.0.1 "$p" && die "kafka: port $p (controller/SASL, for broker port $KAFKA_PORT) is already in use"
   done
   fetch_jars
@@ -251,7 +278,7 @@ kafka_up() {
   for f in "$KAFKA_LOG" "$KAFKA_DIR/logs/stdout.log"; do
     if [[ -s $f ]]; then mv -f -- "$f" "$f.prev"; fi
   done
-  say "kafka: starting $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, SASL $KAFKA_SASL_PORT)"
+  say "kafka: starting $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, SASL $KAFKA_SASL_PORT, TLS $KAFKA_SSL_PORT)"
   deadline=$(($(now) + STACK_TIMEOUT)) # the readiness budget excludes fetching jars and formatting
   local -a heap extra
   read -r -a heap <<<"$KAFKA_HEAP"
@@ -294,7 +321,7 @@ kafka_status() {
   local pid
   if pid=$(kafka_pid); then
     if tcp_open 127.0.0.1 "$KAFKA_PORT"; then
-      echo "kafka  up        port $KAFKA_PORT  pid $pid  started by stack.sh (sasl $KAFKA_SASL_PORT, controller $KAFKA_CONTROLLER_PORT)"
+      echo "kafka  up        port $KAFKA_PORT  pid $pid  started by stack.sh (sasl $KAFKA_SASL_PORT, tls $KAFKA_SSL_PORT, controller $KAFKA_CONTROLLER_PORT)"
     else
       echo "kafka  starting  port $KAFKA_PORT  pid $pid  started by stack.sh"
     fi

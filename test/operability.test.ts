@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connectorZadd, customerJson, exampleRiskEvent, riskEventJson } from "./fixtures.js";
+import { projectRoot } from "./shared.js";
 import { runStedi, startStedi } from "./support/cli.js";
 import { brokers, freshTopic, produce, waitForRecords } from "./support/kafka.js";
 
@@ -90,6 +91,57 @@ describe("secured clusters", () => {
     const result = await runStedi(["join", "--help"], { env: { KAFKA_SASL_PASSWORD: "hunter2-in-env" } });
     expect(result.stdout).toContain("--sasl-mechanism");
     expect(result.stdout).not.toContain("hunter2-in-env");
+  });
+});
+
+describe("TLS", () => {
+  // scripts/stack.sh adds a mutual-TLS listener too, with certificates from its own CA.
+  const kafkaPort = Number(process.env.KAFKA_PORT ?? "9092");
+  const tlsBroker = `127.0.0.1:${kafkaPort + 3}`;
+  const tls = join(projectRoot, ".stack", `kafka-${kafkaPort}`, "tls");
+
+  it("reads through TLS with the CA and a client certificate", async () => {
+    const topic = await freshTopic("tls");
+    await produce(topic, [exampleRiskEvent()]);
+    const result = await runStedi([
+      "events-console",
+      "--brokers",
+      tlsBroker,
+      "--events-topic",
+      topic,
+      "--ssl-ca",
+      join(tls, "ca.pem"),
+      "--ssl-cert",
+      join(tls, "client.pem"),
+      "--ssl-key",
+      join(tls, "client.key"),
+      "--json",
+      "--no-log",
+      "--exit-on-idle",
+      "1500",
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ customer: "Jason.Mitra@test.com" });
+  });
+
+  it("gives one line and exit 3 when the broker wants a client certificate and gets none", async () => {
+    const result = await runStedi([
+      "join",
+      "--brokers",
+      tlsBroker,
+      "--ssl-ca",
+      join(tls, "ca.pem"),
+      "--connect-timeout",
+      "3000",
+    ]);
+    expect(result.code).toBe(3);
+    expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
+  });
+
+  it("names a missing certificate file in one line with exit 2", async () => {
+    const result = await runStedi(["join", "--brokers", tlsBroker, "--ssl-ca", "/nonexistent/ca.pem"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("cannot read --ssl-ca /nonexistent/ca.pem: ENOENT");
   });
 });
 

@@ -2,7 +2,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { KafkaMessage } from "kafkajs";
-import { createConsumer, createKafka, kafkaFailure } from "../adapters/kafka.js";
+import { createAdmin, createConsumer, createKafka, ensureTopics, kafkaFailure } from "../adapters/kafka.js";
 import { openLogFile } from "../adapters/log-file.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig, ConsoleConfig } from "../config/config.js";
@@ -40,6 +40,13 @@ export async function runConsole(options: {
   const connection = createKafka(common, `stedi-${view.name}`);
   // Without --group every run reads afresh, as the seed's Spark query did; with one, it resumes.
   const groupId = common.group ?? `stedi-${view.name}-${randomUUID()}`;
+  // A topic nobody has written yet is created, so the console waits for data instead of failing.
+  const admin = await createAdmin(connection);
+  try {
+    await ensureTopics(connection, admin, [view.topic]);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
   const consumer = await createConsumer(connection, { groupId });
 
   let pendingRecords = 0;
