@@ -26,8 +26,9 @@ describe("CustomerTable", () => {
       "日本@x",
       "\u0000@x",
     ];
-    emails.forEach((email, index) => table.upsert(email, String(1900 + index)));
-    emails.forEach((email, index) => expect(table.birthYearOf(email), email).toBe(String(1900 + index)));
+    for (const [index, email] of emails.entries()) table.upsert(email, String(1900 + index));
+    for (const [index, email] of emails.entries())
+      expect(table.birthYearOf(email), email).toBe(String(1900 + index));
     expect(table.size).toBe(emails.length);
   });
 

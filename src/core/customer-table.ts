@@ -4,7 +4,7 @@
 // Map's 80, and nothing for the garbage collector to trace.
 
 const emptySlot = -1;
-const isAscii = /^[\x00-\x7f]*$/;
+const nonAscii = /[\u0080-\uffff]/;
 
 /** FNV-1a over bytes, with a final avalanche so that the low bits index well. */
 function finish(hash: number): number {
@@ -35,7 +35,7 @@ type Key =
   | { ascii?: undefined; bytes: Buffer; length: number; hash: number };
 
 function keyOf(email: string): Key {
-  if (isAscii.test(email)) return { ascii: email, length: email.length, hash: hashAscii(email) };
+  if (!nonAscii.test(email)) return { ascii: email, length: email.length, hash: hashAscii(email) };
   const bytes = Buffer.from(email, "utf8");
   return { bytes, length: bytes.length, hash: hashBytes(bytes) };
 }

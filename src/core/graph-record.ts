@@ -9,6 +9,7 @@ export function toGraphRecord(email: string, score: number, birthYear: string): 
 }
 
 // Characters JSON must escape; emails and scores almost never hold one, so quoting is usually enough.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON escapes.
 const needsEscape = /["\\\u0000-\u001f\u2028\u2029]/;
 const quote = (text: string) => (needsEscape.test(text) ? JSON.stringify(text) : `"${text}"`);
 

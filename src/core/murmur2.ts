@@ -35,7 +35,7 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
-const isAscii = /^[\x00-\x7f]*$/;
+const nonAscii = /[\u0080-\uffff]/;
 
 /** murmur2 of an ASCII string's bytes without copying it into a buffer first (the common case: emails). */
 function murmur2Ascii(text: string): number {
@@ -69,4 +69,4 @@ function murmur2Ascii(text: string): number {
 
 /** The partition Kafka's default partitioner assigns to a record with this (UTF-8) key. */
 export const partitionForKey = (key: string, partitions: number): number =>
-  ((isAscii.test(key) ? murmur2Ascii(key) : murmur2(Buffer.from(key, "utf8"))) & 0x7fffffff) % partitions;
+  ((!nonAscii.test(key) ? murmur2Ascii(key) : murmur2(Buffer.from(key, "utf8"))) & 0x7fffffff) % partitions;

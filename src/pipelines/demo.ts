@@ -216,9 +216,9 @@ export async function runDemo(options: {
   }
 
   const topics: [string, string][] = [
-    ["redis-source → " + common.redisTopic, common.redisTopic],
-    ["simulate → " + common.eventsTopic, common.eventsTopic],
-    ["join → " + common.outputTopic, common.outputTopic],
+    [`redis-source → ${common.redisTopic}`, common.redisTopic],
+    [`simulate → ${common.eventsTopic}`, common.eventsTopic],
+    [`join → ${common.outputTopic}`, common.outputTopic],
     ["dead letters", common.dlqTopic],
   ];
   let before: StageReading | undefined;
