@@ -30,9 +30,12 @@ export function buildProgram(env: Environment): Command {
     [
       "",
       "Examples:",
-      "  $ npm run stack:up                 # a local Kafka and Redis",
+      "  $ stedi demo                       # everything at once on a local Kafka and Redis",
+      "  $ npm run stack:up                 # just the local Kafka and Redis",
+      "  $ stedi simulate --speed 60        # simulated seniors into Redis and stedi-events",
+      "  $ stedi redis-source               # Redis writes to the redis-server topic",
       "  $ stedi join --console             # join customers with risk scores",
-      "  $ stedi events-console --from latest",
+      "  $ stedi graph                      # the live graph on http://127.0.0.1:4567",
       "  $ stedi join --help                # every option of a command",
     ].join("\n"),
   );
