@@ -1,213 +1,180 @@
-// npm run bench: loads N customers and M risk events into fresh topics on the local broker, runs the
-// built `stedi join` from the start to its last output, and reports throughput, first-output time and
-// peak memory. Results go to stdout as a table and to bench/results/ as JSON.
+// npm run bench: measures the built `stedi join` against the local broker — saturation throughput and
+// the copy-only pipe limit, open-loop end-to-end latency, memory with 100k and 1M customers, time to
+// first output — and reports a table on stdout, JSON and a PNG chart under bench/results/.
+// The only module of the bench that exits the process or handles signals.
 
-import { execFileSync, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import Table from "cli-table3";
-import { Kafka, logLevel, type Message } from "kafkajs";
-import { customerBirthYear, customerRecord, createRandom, riskEventRecord } from "./workload.js";
+import { type BenchBroker, createBenchBroker } from "./broker.js";
+import { renderChartPng } from "./chart.js";
+import { type BenchContext, createCustomerTopics } from "./context.js";
+import { runLatency } from "./latency.js";
+import { type BenchOptions, benchHelp, parseBenchArgs } from "./options.js";
+import { liveChildren, refuseNewChildren, signalAll } from "./processes.js";
+import { chartInput, renderReport } from "./report.js";
+import { type BenchResult, evaluateTargets } from "./results.js";
+import { runRss } from "./rss.js";
+import { runSaturation } from "./saturation.js";
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-const { values: options } = parseArgs({
-  options: {
-    customers: { type: "string", default: "100000" },
-    events: { type: "string", default: "1000000" },
-    partitions: { type: "string", default: "2" },
-    seed: { type: "string", default: "7" },
-    brokers: { type: "string", default: process.env.KAFKA_BROKERS ?? "127.0.0.1:9092" },
-    "node-args": { type: "string", default: "" },
-    help: { type: "boolean", default: false },
-  },
-});
-
-if (options.help) {
-  process.stdout.write(
-    [
-      "usage: npm run bench -- [--customers N] [--events M] [--partitions P] [--seed S] [--brokers host:port]",
-      "                        [--node-args '--cpu-prof --cpu-prof-dir=.cache/prof']   (to profile the join)",
-      "",
-      "Loads N customers (default 100000) and M risk events (default 1000000) into fresh topics, runs",
-      "`stedi join` from the start to its last output and prints events/s, peak RSS and first-output time.",
-      "The local stack is started when it is not running (scripts/stack.sh up).",
-      "",
-    ].join("\n"),
-  );
-  process.exit(0);
-}
-
-const customers = Number(options.customers);
-const events = Number(options.events);
-const partitions = Number(options.partitions);
-const brokers = options.brokers.split(",");
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-const kafka = new Kafka({ clientId: "stedi-bench", brokers, logLevel: logLevel.NOTHING });
+let broker: BenchBroker | undefined;
+let leaving = false;
 
-async function produceAll(topic: string, count: number, make: (index: number) => Message) {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  // Requests stay under the broker's default 1 MiB record-batch limit.
-  const chunk = 2000;
-  const inFlight: Promise<unknown>[] = [];
-  for (let start = 0; start < count; start += chunk) {
-    const messages: Message[] = [];
-    for (let index = start; index < Math.min(count, start + chunk); index += 1) messages.push(make(index));
-    inFlight.push(producer.send({ topic, messages, acks: 1 }));
-    if (inFlight.length >= 8) await inFlight.shift();
+/** Stops every child (SIGTERM, then SIGKILL after 5 s) and deletes what the bench created. */
+async function cleanUp(): Promise<void> {
+  refuseNewChildren();
+  signalAll("SIGTERM");
+  for (let waited = 0; liveChildren() > 0 && waited < 5000; waited += 100) {
+    await new Promise((done) => setTimeout(done, 100));
   }
-  await Promise.all(inFlight);
-  await producer.disconnect();
+  signalAll("SIGKILL");
+  if (broker) {
+    const current = broker;
+    broker = undefined;
+    await Promise.race([current.cleanUp(), new Promise((done) => setTimeout(done, 20_000))]);
+    await current.disconnect();
+  }
 }
 
-/** Samples a process's resident memory from /proc; VmHWM is the kernel's own high-water mark. */
-function readMemory(pid: number): { rss: number; peak: number } | undefined {
+/** Cleans up and exits; a second call (the main flow failing after a signal) waits for the first. */
+async function leave(code: number, why?: string): Promise<void> {
+  if (leaving) return new Promise<void>(() => undefined);
+  leaving = true;
+  if (why) log(why);
+  await cleanUp().catch((error: unknown) => log(`cleaning up: ${describe(error)}`));
+  process.exit(code);
+}
+
+function onSignal(signal: NodeJS.Signals) {
+  if (leaving) {
+    signalAll("SIGKILL");
+    process.exit(130);
+  }
+  void leave(130, `${signal}: stopping the children and deleting the bench's topics (again to force)`);
+}
+
+/** The commit the join was built from, "+dirty" when the work tree differs from it; undefined outside git. */
+function sourceVersion(): string | undefined {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0) * 1024;
-    return { rss: kib("VmRSS"), peak: kib("VmHWM") };
+    const git = (...args: string[]) =>
+      execFileSync("git", args, {
+        cwd: projectRoot,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
+    const commit = git("rev-parse", "--short", "HEAD");
+    return git("status", "--porcelain", "--untracked-files=no", "--", "src") === ""
+      ? commit
+      : `${commit}+dirty`;
   } catch {
     return undefined;
   }
 }
 
-/** Reads the output topic's record timestamps: when the first and the last joined record were written. */
-async function outputTimes(topic: string, expected: number): Promise<{ count: number; first: number; last: number }> {
-  const consumer = kafka.consumer({ groupId: `stedi-bench-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let count = 0;
-  let first = Number.POSITIVE_INFINITY;
-  let last = 0;
-  await new Promise<void>((done) => {
-    const timer = setTimeout(done, 60_000);
-    void consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          const time = Number(message.timestamp);
-          if (time < first) first = time;
-          if (time > last) last = time;
-        }
-        count += batch.messages.length;
-        if (count >= expected) {
-          clearTimeout(timer);
-          done();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return { count, first, last };
-}
+/** The options as recorded in the JSON, without what depends on the machine. */
+const recordedOptions = (options: BenchOptions): Record<string, unknown> => {
+  const { brokers: _brokers, outDir: _outDir, ...rest } = options;
+  return rest;
+};
 
 async function main() {
-  execFileSync("bash", [join(projectRoot, "scripts", "stack.sh"), "up"], { stdio: ["ignore", "ignore", "inherit"] });
-  const id = randomUUID().slice(0, 8);
-  const topics = {
-    redis: `bench-redis-${id}`,
-    events: `bench-events-${id}`,
-    output: `bench-graph-${id}`,
-    dlq: `bench-dlq-${id}`,
+  let parsed: ReturnType<typeof parseBenchArgs>;
+  try {
+    parsed = parseBenchArgs(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`bench: ${describe(error)}\n\n${benchHelp}`);
+    process.exit(2);
+  }
+  if (parsed.kind === "help") {
+    process.stdout.write(benchHelp);
+    return;
+  }
+  if (parsed.kind === "chart") {
+    const result = JSON.parse(readFileSync(parsed.file, "utf8")) as BenchResult;
+    const png = `${parsed.file.replace(/\.json$/, "")}.png`;
+    writeFileSync(png, renderChartPng(chartInput(result)));
+    log(`chart: ${png}`);
+    return;
+  }
+  const options = parsed.options;
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", () => signalAll("SIGKILL"));
+
+  execFileSync("bash", [join(projectRoot, "scripts", "stack.sh"), "up"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  broker = await createBenchBroker(options.brokers);
+  const context: BenchContext = {
+    projectRoot,
+    options,
+    broker,
+    log,
+    customerTopic: createCustomerTopics(broker, log),
   };
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: topics.redis, numPartitions: 1 },
-      { topic: topics.events, numPartitions: partitions },
-      { topic: topics.output, numPartitions: partitions },
-      { topic: topics.dlq, numPartitions: 1 },
-    ],
-  });
-
-  log(`loading ${customers} customers and ${events} risk events (seed ${options.seed})`);
-  const loadStart = Date.now();
-  await produceAll(topics.redis, customers, (index) => ({ value: customerRecord(index, customerBirthYear(index)) }));
-  const random = createRandom(Number(options.seed));
-  const baseTime = Date.parse("2026-01-01T00:00:00.000Z");
-  await produceAll(topics.events, events, (index) => {
-    const event = riskEventRecord(random, customers, baseTime + index);
-    return { value: event.value };
-  });
-  log(`loaded in ${((Date.now() - loadStart) / 1000).toFixed(1)} s; running stedi join`);
-
-  const started = Date.now();
-  const child = spawn(
-    process.execPath,
-    [
-      ...options["node-args"].split(" ").filter((arg) => arg !== ""),
-      join(projectRoot, "bin", "stedi.js"),
-      "join",
-      "--brokers",
-      brokers.join(","),
-      "--redis-topic",
-      topics.redis,
-      "--events-topic",
-      topics.events,
-      "--output-topic",
-      topics.output,
-      "--dlq-topic",
-      topics.dlq,
-      "--group",
-      `bench-${id}`,
-      "--exit-on-idle",
-      "2000",
-      "--no-log",
-    ],
-    { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, NO_COLOR: "1" } },
-  );
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    const memory = child.pid === undefined ? undefined : readMemory(child.pid);
-    if (memory) peakRss = Math.max(peakRss, memory.peak, memory.rss);
-  }, 100);
-  const code = await new Promise<number | null>((done) => child.on("exit", done));
-  clearInterval(sampler);
-  if (code !== 0) throw new Error(`stedi join exited with ${code}`);
-
-  const output = await outputTimes(topics.output, events);
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-  await admin.disconnect();
-
-  const seconds = (output.last - started) / 1000;
-  const result = {
+  const started = performance.now();
+  const partial: Omit<BenchResult, "targets"> & { errors: string[] } = {
     date: new Date().toISOString(),
-    customers,
-    events,
-    partitions,
-    outputs: output.count,
-    eventsPerSecond: Math.round(events / seconds),
-    secondsToLastOutput: Number(seconds.toFixed(2)),
-    firstOutputMs: output.first - started,
-    peakRssMiB: Number((peakRss / 1024 / 1024).toFixed(1)),
     node: process.version,
+    source: sourceVersion(),
+    cpus: cpus().length,
+    loadAverage: { start: loadavg().map((l) => Number(l.toFixed(2))), end: [] },
+    options: recordedOptions(options),
+    errors: [],
   };
-  const table = new Table({ head: ["measure", "stedi join"] });
-  table.push(
-    ["customers / risk events", `${customers} / ${events}`],
-    ["joined records", String(result.outputs)],
-    ["events/s (start → last output)", String(result.eventsPerSecond)],
-    ["time to last output", `${result.secondsToLastOutput} s`],
-    ["time to first output", `${result.firstOutputMs} ms`],
-    ["peak RSS", `${result.peakRssMiB} MiB`],
+  log(
+    `${options.quick ? "quick" : "full"} run: ${options.only.join(", ")}${options.vsSpark ? ", vs Spark" : ""}; load average ${partial.loadAverage.start.join(" ")}`,
   );
-  process.stdout.write(`${table.toString()}\n`);
-  const resultsDir = join(projectRoot, "bench", "results");
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `join-${result.date.replaceAll(":", "-")}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  log(`results written to ${file}`);
-  if (output.count !== events) throw new Error(`expected ${events} joined records, found ${output.count}`);
+  // Each part stands alone: one that fails is reported and the others still run.
+  const attempt = async <T>(part: string, run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (error) {
+      partial.errors.push(`${part}: ${describe(error)}`);
+      log(`${part} failed: ${describe(error)}`);
+      signalAll("SIGTERM");
+      return undefined;
+    }
+  };
+  if (options.only.includes("saturation")) {
+    const saturation = await attempt("saturation", () => runSaturation(context));
+    if (saturation) partial.saturation = saturation;
+  }
+  if (options.only.includes("latency")) {
+    const latency = await attempt("latency", () => runLatency(context));
+    if (latency) partial.latency = latency;
+    if (latency?.error) partial.errors.push(`latency: ${latency.error}`);
+  }
+  if (options.only.includes("rss")) {
+    const rss = await attempt("rss", () => runRss(context));
+    if (rss) partial.rss = rss;
+  }
+  // Interrupted: leave() is deleting everything and will exit; there is nothing complete to report.
+  if (leaving) return;
+  partial.loadAverage.end = loadavg().map((l) => Number(l.toFixed(2)));
+  const result: BenchResult & { errors: string[]; elapsedSeconds: number } = {
+    ...partial,
+    targets: evaluateTargets(partial),
+    elapsedSeconds: Math.round((performance.now() - started) / 1000),
+  };
+
+  process.stdout.write(renderReport(result));
+  for (const error of result.errors) process.stdout.write(`failed: ${error}\n`);
+  const outDir = resolve(projectRoot, options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const stem = join(outDir, result.date.replaceAll(":", "-"));
+  writeFileSync(`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(`${stem}.png`, renderChartPng(chartInput(result)));
+  log(
+    `results: ${stem}.json and ${stem}.png (${result.elapsedSeconds} s; load average ${result.loadAverage.end.join(" ")})`,
+  );
+  await leave(result.errors.length > 0 ? 1 : 0);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => leave(1, describe(error)));

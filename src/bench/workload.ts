@@ -28,7 +28,11 @@ export function customerRecord(index: number, birthYear: number): string {
 export const customerBirthYear = (index: number) => 1937 + (index % 29);
 
 /** One risk event for a random known customer, as `stedi simulate` (and the STEDI app) writes it. */
-export function riskEventRecord(random: () => number, customers: number, time: number): { email: string; value: string } {
+export function riskEventRecord(
+  random: () => number,
+  customers: number,
+  time: number,
+): { email: string; value: string } {
   const index = Math.floor(random() * customers);
   const score = Math.round((random() * 80 - 40) * 2) / 2;
   const email = benchEmail(index);
@@ -36,4 +40,40 @@ export function riskEventRecord(random: () => number, customers: number, time: n
     email,
     value: `{"customer":"${email}","score":${formatJavaDouble(score)},"riskDate":"${new Date(time).toISOString()}"}`,
   };
+}
+
+/** Scores of latency probes carry the event's sequence number: score = seq / 100, unique within a run. */
+export const scoreOfSequence = (seq: number): number => seq / 100;
+
+/**
+ * The risk event with sequence number `seq`: a random known customer, and `seq` encoded in the score
+ * so that the joined output (which keeps the score but not the input's headers) can be matched to it.
+ */
+export function sequencedEventRecord(
+  random: () => number,
+  customers: number,
+  seq: number,
+  time: number,
+): string {
+  const email = benchEmail(Math.floor(random() * customers));
+  return `{"customer":"${email}","score":${formatJavaDouble(scoreOfSequence(seq))},"riskDate":"${new Date(time).toISOString()}"}`;
+}
+
+/** The sequence number in a joined record's score string; undefined when it is not one. */
+export function sequenceOfScore(score: string): number | undefined {
+  const value = Number(score);
+  if (!Number.isFinite(value) || value < 0) return undefined;
+  const seq = Math.round(value * 100);
+  return Math.abs(seq / 100 - value) < 1e-9 ? seq : undefined;
+}
+
+/**
+ * The `score` field of a record's JSON without parsing the rest: a joined record's string score, or a
+ * risk event's number (what the copy-only pipe passes through). Undefined when absent.
+ */
+export function scoreOfGraphRecord(json: string): string | undefined {
+  return /"score":(?:"([^"]*)"|([-0-9.eE+]+))/
+    .exec(json)
+    ?.slice(1)
+    .find((part) => part !== undefined);
 }

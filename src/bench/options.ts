@@ -1,0 +1,205 @@
+// The bench's options: flags > KAFKA_BROKERS > defaults (full or --quick), validated once.
+
+import { parseArgs } from "node:util";
+
+export const parts = ["saturation", "latency", "rss"] as const;
+export type Part = (typeof parts)[number];
+
+export type BenchOptions = {
+  brokers: string[];
+  seed: number;
+  partitions: number;
+  /** Customers in the table for the saturation and latency runs. */
+  customers: number;
+  /** Pre-loaded risk events for each saturation run. */
+  events: number;
+  /** Saturation runs of the join and of the copy, interleaved; medians are reported. */
+  repeat: number;
+  /** Offered rates (events/s) of the open-loop latency runs. */
+  rates: number[];
+  /** Seconds measured per rate, after `warmupSeconds` at the same rate that are not recorded. */
+  durationSeconds: number;
+  warmupSeconds: number;
+  /** Table sizes of the memory runs and the events fed to each, in `rssSteps` equal steps. */
+  rssCustomers: number[];
+  rssEvents: number;
+  rssSteps: number;
+  only: Part[];
+  vsSpark: boolean;
+  sparkTimeoutMs: number;
+  nodeArgs: string[];
+  outDir: string;
+  quick: boolean;
+};
+
+const full = {
+  customers: 100_000,
+  events: 1_000_000,
+  repeat: 3,
+  rates: [1000, 5000, 20_000],
+  durationSeconds: 10,
+  warmupSeconds: 2,
+  rssCustomers: [100_000, 1_000_000],
+  rssEvents: 1_000_000,
+  rssSteps: 4,
+};
+
+const quick: typeof full = {
+  customers: 100_000,
+  events: 200_000,
+  repeat: 1,
+  rates: [1000, 5000, 20_000],
+  durationSeconds: 4,
+  warmupSeconds: 1,
+  rssCustomers: [100_000, 1_000_000],
+  rssEvents: 200_000,
+  rssSteps: 2,
+};
+
+export const benchHelp = `usage: npm run bench -- [options]
+
+Measures the built \`stedi join\` (run as \`node bin/stedi.js join\`, as users run it) against the local
+broker, in one run:
+  saturation  pre-loaded topics → last output, events/s; and the pipe limit: the same kafkajs
+              consume → transactional produce copy with no join logic, run the same way
+  latency     open-loop offered rates; output arrival at a probe consumer − the event's intended send time
+  rss         VmRSS/VmHWM of the join with 100k and 1M customers, and as risk events grow
+  startup     spawn → first output, broker already up (from the saturation runs)
+Results: tables on stdout, JSON and a PNG chart under bench/results/. The local stack is started when
+it is not running (scripts/stack.sh up). Every topic the bench creates is deleted at the end.
+
+options (full defaults; --quick defaults in brackets):
+  --quick                      a 2–3 minute run with the smaller defaults below
+  --customers N                customers for saturation and latency runs      100000 [100000]
+  --events M                   pre-loaded risk events per saturation run      1000000 [200000]
+  --repeat R                   saturation runs of join and copy (medians)     3 [1]
+  --rates a,b,c                offered rates in events/s                      1000,5000,20000
+  --duration S                 seconds measured per rate                      10 [4]
+  --warmup S                   unrecorded seconds before each rate            2 [1]
+  --rss-customers a,b          table sizes of the memory runs                 100000,1000000
+  --rss-events M               risk events fed to each memory run             1000000 [200000]
+  --rss-steps K                steps the memory runs' events are fed in       4 [2]
+  --only part,…                run only some of: saturation, latency, rss
+  --vs spark                   also run the Spark join (src/bench/spark.ts) on the same input topics
+  --spark-timeout S            seconds to wait for Spark                      900
+  --partitions P               partitions of the risk-event topics            2
+  --seed S                     workload seed                                  7
+  --brokers host:port,…        (env KAFKA_BROKERS)                            127.0.0.1:9092
+  --node-args='…'              extra node flags for the join (note the =), e.g.
+                               --node-args='--cpu-prof --cpu-prof-dir=.cache/prof'
+  --out DIR                    where results go                               bench/results
+  --chart FILE.json            only draw FILE.png again from a saved result (no measuring)
+  --help                       this text
+`;
+
+export type Parsed =
+  | { kind: "help" }
+  | { kind: "chart"; file: string }
+  | { kind: "run"; options: BenchOptions };
+
+const positiveInt = (name: string, text: string): number => {
+  const value = Number(text.replaceAll("_", ""));
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive whole number`);
+  return value;
+};
+
+const positiveNumber = (name: string, text: string): number => {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+};
+
+const intList = (name: string, text: string): number[] => {
+  const values = text
+    .split(",")
+    .filter((part) => part.trim() !== "")
+    .map((part) => positiveInt(name, part.trim()));
+  if (values.length === 0) throw new Error(`--${name} needs at least one value`);
+  return values;
+};
+
+/** Parses the command line; throws an Error with a one-line message on invalid input. */
+export function parseBenchArgs(argv: string[], env: Record<string, string | undefined>): Parsed {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      quick: { type: "boolean", default: false },
+      customers: { type: "string" },
+      events: { type: "string" },
+      repeat: { type: "string" },
+      rates: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      "rss-customers": { type: "string" },
+      "rss-events": { type: "string" },
+      "rss-steps": { type: "string" },
+      only: { type: "string" },
+      vs: { type: "string" },
+      "spark-timeout": { type: "string" },
+      partitions: { type: "string" },
+      seed: { type: "string" },
+      brokers: { type: "string" },
+      "node-args": { type: "string" },
+      out: { type: "string" },
+      chart: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return { kind: "help" };
+  if (values.chart !== undefined) return { kind: "chart", file: values.chart };
+  const base = values.quick ? quick : full;
+  if (values.vs !== undefined && values.vs !== "spark") throw new Error("--vs takes only: spark");
+  const only = (values.only ?? parts.join(","))
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
+  for (const part of only) {
+    if (!(parts as readonly string[]).includes(part)) throw new Error(`--only takes ${parts.join(", ")}`);
+  }
+  const brokers = (values.brokers ?? env.KAFKA_BROKERS ?? "127.0.0.1:9092")
+    .split(",")
+    .map((broker) => broker.trim())
+    .filter((broker) => broker !== "");
+  if (brokers.length === 0 || brokers.some((broker) => !/^[^\s:]+:\d+$/.test(broker))) {
+    throw new Error("--brokers must be host:port[,host:port…]");
+  }
+  const warmup = values.warmup === undefined ? base.warmupSeconds : Number(values.warmup);
+  if (!Number.isFinite(warmup) || warmup < 0) throw new Error("--warmup must be 0 or more seconds");
+  const seed = values.seed === undefined ? 7 : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new Error("--seed must be a whole number");
+  return {
+    kind: "run",
+    options: {
+      brokers,
+      seed,
+      partitions: values.partitions === undefined ? 2 : positiveInt("partitions", values.partitions),
+      customers: values.customers === undefined ? base.customers : positiveInt("customers", values.customers),
+      events: values.events === undefined ? base.events : positiveInt("events", values.events),
+      repeat: values.repeat === undefined ? base.repeat : positiveInt("repeat", values.repeat),
+      rates: values.rates === undefined ? base.rates : intList("rates", values.rates),
+      durationSeconds:
+        values.duration === undefined ? base.durationSeconds : positiveNumber("duration", values.duration),
+      warmupSeconds: warmup,
+      rssCustomers:
+        values["rss-customers"] === undefined
+          ? base.rssCustomers
+          : intList("rss-customers", values["rss-customers"]),
+      rssEvents:
+        values["rss-events"] === undefined ? base.rssEvents : positiveInt("rss-events", values["rss-events"]),
+      rssSteps:
+        values["rss-steps"] === undefined ? base.rssSteps : positiveInt("rss-steps", values["rss-steps"]),
+      only: parts.filter((part) => only.includes(part)),
+      vsSpark: values.vs === "spark",
+      sparkTimeoutMs:
+        1000 *
+        (values["spark-timeout"] === undefined
+          ? 900
+          : positiveNumber("spark-timeout", values["spark-timeout"])),
+      nodeArgs: (values["node-args"] ?? "").split(" ").filter((arg) => arg !== ""),
+      outDir: values.out ?? "bench/results",
+      quick: values.quick ?? false,
+    },
+  };
+}

@@ -1,0 +1,192 @@
+// Saturation: the join and the copy-only pipe limit, each from pre-loaded topics to their last output,
+// interleaved so that a noisy neighbour slows both alike; optionally Spark on the same input.
+
+import { produceAll, readOutputTimes } from "./broker.js";
+import type { BenchContext } from "./context.js";
+import { MemorySampler, type Spawned, spawnCopy, spawnJoin, waitOrStop } from "./processes.js";
+import type { BenchResult, SparkRun, ThroughputRun } from "./results.js";
+import { createRandom, riskEventRecord } from "./workload.js";
+
+type SparkOptions = {
+  brokers: string[];
+  redisTopic: string;
+  eventsTopic: string;
+  outputTopic: string;
+  partitions: number;
+  expectedOutputs: number;
+  timeoutMs: number;
+  log: (line: string) => void;
+};
+type SparkOutcome = {
+  seconds: number;
+  firstOutputMs: number;
+  outputs: number;
+  peakRssMiB: number;
+  startupMs: number;
+};
+type RunSparkJoin = (options: SparkOptions) => Promise<SparkOutcome>;
+
+/**
+ * Loads `runSparkJoin` from ./spark.js next to this module. The specifier is computed so that tsc does
+ * not need the file: the bench builds and runs whether or not the Spark harness exists. Throws a clear
+ * error when it is missing or does not export the function.
+ */
+async function loadSpark(): Promise<RunSparkJoin> {
+  const specifier = ["./spark", "js"].join(".");
+  let loaded: unknown;
+  try {
+    loaded = await import(specifier);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND") {
+      throw new Error(
+        "--vs spark needs src/bench/spark.ts (runSparkJoin), which is not built into dist/bench/",
+      );
+    }
+    throw error;
+  }
+  const run = (loaded as { runSparkJoin?: unknown }).runSparkJoin;
+  if (typeof run !== "function") throw new Error("dist/bench/spark.js does not export runSparkJoin");
+  return run as RunSparkJoin;
+}
+
+const round = (value: number, digits: number) => Number(value.toFixed(digits));
+
+async function measure(
+  context: BenchContext,
+  kind: "join" | "copy",
+  topics: { redis: string; events: string },
+): Promise<ThroughputRun> {
+  const { broker, options } = context;
+  const output = broker.name(`${kind}-out`);
+  const dlq = broker.name("dlq");
+  const group = broker.name(`${kind}-group`);
+  await broker.createTopics([
+    { topic: output, partitions: options.partitions },
+    { topic: dlq, partitions: 1 },
+  ]);
+  let spawned: Spawned;
+  if (kind === "join") {
+    spawned = spawnJoin({
+      projectRoot: context.projectRoot,
+      brokers: options.brokers,
+      redisTopic: topics.redis,
+      eventsTopic: topics.events,
+      outputTopic: output,
+      dlqTopic: dlq,
+      group,
+      exitOnIdleMs: 2000,
+      nodeArgs: options.nodeArgs,
+    });
+  } else {
+    spawned = spawnCopy({
+      projectRoot: context.projectRoot,
+      brokers: options.brokers,
+      from: topics.events,
+      to: output,
+      group,
+      expect: options.events,
+    });
+  }
+  const memory = new MemorySampler(spawned.pid);
+  // Generous: 2 minutes plus 1 ms per event (1 000 events/s would be far below anything seen).
+  const code = await waitOrStop(spawned, 120_000 + options.events);
+  memory.stop();
+  if (code !== 0) throw new Error(`${kind === "join" ? "stedi join" : "the copy"} exited with ${code}`);
+  const times = await readOutputTimes(broker, output, options.events);
+  if (times.count < options.events) {
+    context.log(`warning: ${kind} wrote ${times.count} of ${options.events} outputs`);
+  }
+  const seconds = (times.last - spawned.startedAt) / 1000;
+  const run: ThroughputRun = {
+    kind,
+    events: options.events,
+    outputs: times.count,
+    secondsToLastOutput: round(seconds, 2),
+    firstOutputMs: times.first - spawned.startedAt,
+    eventsPerSecond: Math.round(options.events / seconds),
+    steadyEventsPerSecond: Math.round(times.count / Math.max(0.001, (times.last - times.first) / 1000)),
+    peakRssMiB: round(memory.peakMiB, 1),
+  };
+  context.log(
+    `${kind}: ${run.eventsPerSecond.toLocaleString("en-US")} events/s (steady ${run.steadyEventsPerSecond.toLocaleString("en-US")}), first output ${run.firstOutputMs} ms, peak RSS ${run.peakRssMiB} MiB`,
+  );
+  return run;
+}
+
+async function measureSpark(
+  context: BenchContext,
+  topics: { redis: string; events: string },
+): Promise<SparkRun | { error: string }> {
+  const { broker, options } = context;
+  try {
+    const runSparkJoin = await loadSpark();
+    const output = broker.name("spark-out");
+    await broker.createTopics([{ topic: output, partitions: options.partitions }]);
+    context.log("running the Spark join on the same input topics");
+    const outcome = await runSparkJoin({
+      brokers: options.brokers,
+      redisTopic: topics.redis,
+      eventsTopic: topics.events,
+      outputTopic: output,
+      partitions: options.partitions,
+      expectedOutputs: options.events,
+      timeoutMs: options.sparkTimeoutMs,
+      log: context.log,
+    });
+    const run: SparkRun = {
+      seconds: round(outcome.seconds, 2),
+      firstOutputMs: Math.round(outcome.firstOutputMs),
+      outputs: outcome.outputs,
+      peakRssMiB: round(outcome.peakRssMiB, 1),
+      startupMs: Math.round(outcome.startupMs),
+      eventsPerSecond: Math.round(options.events / outcome.seconds),
+      steadyEventsPerSecond: Math.round(
+        outcome.outputs / Math.max(0.001, outcome.seconds - outcome.firstOutputMs / 1000),
+      ),
+    };
+    context.log(`spark: ${run.eventsPerSecond.toLocaleString("en-US")} events/s, ${run.outputs} outputs`);
+    return run;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    context.log(`spark: ${message}`);
+    return { error: message };
+  }
+}
+
+export async function runSaturation(context: BenchContext): Promise<NonNullable<BenchResult["saturation"]>> {
+  const { broker, options } = context;
+  const redis = await context.customerTopic(options.customers);
+  const events = broker.name("events");
+  await broker.createTopics([{ topic: events, partitions: options.partitions }]);
+  const started = performance.now();
+  const random = createRandom(options.seed);
+  const baseTime = Date.parse("2026-01-01T00:00:00.000Z");
+  await produceAll(broker.kafka, events, options.events, (index) => ({
+    value: riskEventRecord(random, options.customers, baseTime + index).value,
+  }));
+  context.log(
+    `loaded ${options.events.toLocaleString("en-US")} risk events in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const topics = { redis, events };
+  const joinRuns: ThroughputRun[] = [];
+  const copyRuns: ThroughputRun[] = [];
+  for (let round = 0; round < options.repeat; round += 1) {
+    context.log(`saturation round ${round + 1} of ${options.repeat}`);
+    // Alternate the order so that neither always runs first (warmer page cache, quieter neighbours).
+    const order: ("join" | "copy")[] = round % 2 === 0 ? ["join", "copy"] : ["copy", "join"];
+    for (const kind of order) {
+      const run = await measure(context, kind, topics);
+      (kind === "join" ? joinRuns : copyRuns).push(run);
+    }
+  }
+  const spark = options.vsSpark ? await measureSpark(context, topics) : undefined;
+  return {
+    customers: options.customers,
+    events: options.events,
+    partitions: options.partitions,
+    join: joinRuns,
+    copy: copyRuns,
+    ...(spark ? { spark } : {}),
+  };
+}
