@@ -91,6 +91,9 @@ describe("stedi join", () => {
     await produce(topics.redis, [
       connectorZadd("Customer", [customerJson("Late Comer", "Late.Comer@test.com", "1951-01-01")]),
     ]);
+    // Customers and events are separate topics with no order between them: give the join time to
+    // read the update before the event that must see it.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     await produce(topics.events, [riskEventJson("Late.Comer@test.com", "-2")]);
     const result = await running.finished;
     expect(result.code, result.stderr).toBe(0);

@@ -387,6 +387,14 @@ export async function runJoin(options: {
     // The owner of partition 0 still has customer records to dead-letter.
     if (assigned.has(0) && badCustomers.length > 0) return false;
     const ends = await fetchEndOffsets(connection, admin, common.eventsTopic);
+    // Partitions this instance does not own count too: until a dead member's session expires its
+    // partitions are nobody's, and idle must not mean "my share is done".
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [common.eventsTopic] });
+    for (const { partition, offset } of offsets?.partitions ?? []) {
+      if (assigned.has(partition)) continue;
+      const end = ends.get(partition) ?? { low: 0, high: 0 };
+      if (end.high > end.low && Number(offset) < end.high) return false;
+    }
     for (const partition of assigned) {
       const task = await tasks.get(partition);
       if (!task) return false;
