@@ -12,8 +12,12 @@ import {
 } from "./chart.js";
 import { type Shape, textWidth } from "./raster.js";
 
+/** Coloured rectangles: bars and legend swatches, not the white backings of value labels. */
 const rects = (shapes: Shape[]) =>
-  shapes.filter((shape): shape is Extract<Shape, { kind: "rect" }> => shape.kind === "rect");
+  shapes.filter(
+    (shape): shape is Extract<Shape, { kind: "rect" }> =>
+      shape.kind === "rect" && shape.color.join() !== "255,255,255",
+  );
 
 describe("niceTicks", () => {
   it.each([

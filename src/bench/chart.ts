@@ -170,7 +170,18 @@ export function layoutBarPanel(panel: BarPanel, box: Box): Shape[] {
       });
       const label = formatCompact(value);
       const labelScale = textWidth(label, 2) <= barWidth + 4 ? 2 : 1;
-      if (textWidth(label, labelScale) <= barWidth + 6) {
+      // Labels wider than their bar would run into the neighbours': the axis and the table tell those.
+      if (textWidth(label, labelScale) <= barWidth + 2) {
+        // A white backing keeps the value readable where it crosses a grid or target line.
+        const labelWidth = textWidth(label, labelScale);
+        shapes.push({
+          kind: "rect",
+          x: x + barWidth / 2 - labelWidth / 2 - 2,
+          y: top - textHeight(labelScale) - 5,
+          width: labelWidth + 4,
+          height: textHeight(labelScale) + 3,
+          color: [255, 255, 255],
+        });
         shapes.push(
           text(x + barWidth / 2, top - textHeight(labelScale) - 3, label, ink, labelScale, "center"),
         );

@@ -245,10 +245,10 @@ export function chartInput(result: BenchResult): ChartInput {
   }
   return {
     title: "STEDI JOIN BENCHMARK",
-    subtitle: `${result.date.slice(0, 19).replace("T", " ")} UTC · ${result.source ?? "?"} · NODE ${result.node} · ${result.cpus} CPUS · LOAD ${result.loadAverage.start.map((l) => l.toFixed(1)).join(" ")}`,
+    subtitle: `${result.date.slice(0, 19).replace("T", " ")} UTC · ${result.source === undefined ? "" : `${result.source} · `}NODE ${result.node} · ${result.cpus} CPUS · LOAD ${result.loadAverage.start.map((l) => l.toFixed(1)).join(" ")}`,
     panels,
     verdicts: result.targets.map((row) => ({
-      text: `${row.target}: ${row.measured}`.slice(0, 110),
+      text: `${row.target}: ${row.measured}`.slice(0, 118),
       pass: row.pass,
     })),
   };

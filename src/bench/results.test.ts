@@ -145,7 +145,9 @@ describe("evaluateTargets", () => {
     ]);
     expect(rows[1]?.measured).toMatch(/^4\.00×/);
     expect(rows[4]?.measured).toBe("peak 170 MiB = 178 MB");
-    expect(rows[5]?.measured).toMatch(/^step max 150 → 170 MiB \(\+13 %\)/);
+    expect(rows[5]?.measured).toBe(
+      "step max 150 → 170 MiB (+13 %), 1,000 → 2,000 events; 140 MiB idle after load",
+    );
   });
 
   it("lists targets of parts that did not run as not measured", () => {

@@ -226,7 +226,7 @@ export function evaluateTargets(result: Omit<BenchResult, "targets">): TargetRow
       target: `flat RSS as events grow (≤ +${flatGrowthLimit * 100} %)`,
       measured:
         first && last && million.steps.length > 1
-          ? `step max ${fmt(first.maxRssMiB, 0)} → ${fmt(last.maxRssMiB, 0)} MiB (${sign(growth)}${pct(growth)}) from ${fmt(first.events)} to ${fmt(last.events)} events; idle after load ${fmt(million.loadedMiB, 0)} MiB`
+          ? `step max ${fmt(first.maxRssMiB, 0)} → ${fmt(last.maxRssMiB, 0)} MiB (${sign(growth)}${pct(growth)}), ${fmt(first.events)} → ${fmt(last.events)} events; ${fmt(million.loadedMiB, 0)} MiB idle after load`
           : "needs at least 2 steps of events",
       pass: million.steps.length > 1 ? growth <= flatGrowthLimit : undefined,
     });
