@@ -3,7 +3,9 @@
 import { type Command, Option } from "commander";
 import { createReporter } from "../adapters/terminal.js";
 import {
+  type CommonConfig,
   type CommonFlags,
+  type ConsoleConfig,
   type ConsoleFlags,
   defaults,
   type Environment,
@@ -12,9 +14,9 @@ import {
   resolveConsoleConfig,
   resolveJoinConfig,
 } from "../config/config.js";
-import { runConsole } from "../pipelines/console.js";
+import { type ConsoleView, runConsole } from "../pipelines/console.js";
 import { runJoin } from "../pipelines/join.js";
-import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
+import { withSignals } from "../pipelines/lifecycle.js";
 import {
   customerColumns,
   riskEventColumns,
@@ -23,15 +25,24 @@ import {
 } from "../render/console-views.js";
 import { addCommonOptions, helpFooter } from "./common.js";
 
-/** Runs a pipeline with signals wired to its lifecycle, and always unwires them. */
-async function withLifecycle<T>(run: (lifecycle: Lifecycle) => Promise<T>): Promise<T> {
-  const lifecycle = new Lifecycle();
-  const unwire = stopOnSignals(lifecycle);
-  try {
-    return await run(lifecycle);
-  } finally {
-    unwire();
-  }
+/** The body shared by the console commands: resolve options, then print the chosen view of a topic. */
+function consoleAction(
+  env: Environment,
+  viewFor: (common: CommonConfig, console: ConsoleConfig) => ConsoleView,
+) {
+  return async (flags: CommonFlags & ConsoleFlags) => {
+    const common = resolveCommonConfig(flags, env);
+    const consoleConfig = resolveConsoleConfig(flags);
+    await withSignals((lifecycle) =>
+      runConsole({
+        common,
+        console: consoleConfig,
+        reporter: createReporter(),
+        lifecycle,
+        view: viewFor(common, consoleConfig),
+      }),
+    );
+  };
 }
 
 const addConsoleOptions = (command: Command) =>
@@ -53,25 +64,15 @@ export function addEventsConsole(program: Command, env: Environment): void {
         "stedi events-console --json --exit-on-idle 2000 | jq .score",
       ]),
     )
-    .action(async (flags: CommonFlags & ConsoleFlags) => {
-      const common = resolveCommonConfig(flags, env);
-      const consoleConfig = resolveConsoleConfig(flags);
-      await withLifecycle((lifecycle) =>
-        runConsole({
-          common,
-          console: consoleConfig,
-          reporter: createReporter(),
-          lifecycle,
-          view: {
-            name: "events-console",
-            topic: common.eventsTopic,
-            logName: "eventstream.log",
-            columns: riskEventColumns,
-            view: viewRiskEvent,
-          },
-        }),
-      );
-    });
+    .action(
+      consoleAction(env, (common) => ({
+        name: "events-console",
+        topic: common.eventsTopic,
+        logName: "eventstream.log",
+        columns: riskEventColumns,
+        view: viewRiskEvent,
+      })),
+    );
 }
 
 export function addRedisConsole(program: Command, env: Environment): void {
@@ -90,25 +91,15 @@ export function addRedisConsole(program: Command, env: Environment): void {
         "stedi redis-console --json | jq .email",
       ]),
     )
-    .action(async (flags: CommonFlags & ConsoleFlags) => {
-      const common = resolveCommonConfig(flags, env);
-      const consoleConfig = resolveConsoleConfig(flags);
-      await withLifecycle((lifecycle) =>
-        runConsole({
-          common,
-          console: consoleConfig,
-          reporter: createReporter(),
-          lifecycle,
-          view: {
-            name: "redis-console",
-            topic: common.redisTopic,
-            logName: "redis-kafka.log",
-            columns: customerColumns(consoleConfig.all),
-            view: (value) => viewRedisRecord(value, consoleConfig.all),
-          },
-        }),
-      );
-    });
+    .action(
+      consoleAction(env, (common, consoleConfig) => ({
+        name: "redis-console",
+        topic: common.redisTopic,
+        logName: "redis-kafka.log",
+        columns: customerColumns(consoleConfig.all),
+        view: (value) => viewRedisRecord(value, consoleConfig.all),
+      })),
+    );
 }
 
 export function addJoin(program: Command, env: Environment): void {
@@ -157,7 +148,7 @@ export function addJoin(program: Command, env: Environment): void {
     .action(async (flags: CommonFlags & JoinFlags) => {
       const common = resolveCommonConfig(flags, env);
       const joinConfig = resolveJoinConfig(flags);
-      await withLifecycle((lifecycle) =>
+      await withSignals((lifecycle) =>
         runJoin({ common, join: joinConfig, reporter: createReporter(), lifecycle }),
       );
     });

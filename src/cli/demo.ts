@@ -12,7 +12,7 @@ import {
 } from "../config/config.js";
 import { defaultRedisUrl } from "../config/redis-url.js";
 import { runDemo } from "../pipelines/demo.js";
-import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
+import { withSignals } from "../pipelines/lifecycle.js";
 import { addCommonOptions, helpFooter } from "./common.js";
 
 type DemoFlags = {
@@ -68,12 +68,6 @@ export function addDemo(program: Command, env: Environment): void {
         keepStack: flags.keepStack ?? false,
         runForMs: flags.runFor === undefined ? undefined : parseDuration(flags.runFor),
       });
-      const lifecycle = new Lifecycle();
-      const unwire = stopOnSignals(lifecycle);
-      try {
-        await runDemo({ common, demo, reporter: createReporter(), lifecycle });
-      } finally {
-        unwire();
-      }
+      await withSignals((lifecycle) => runDemo({ common, demo, reporter: createReporter(), lifecycle }));
     });
 }

@@ -11,7 +11,7 @@ import {
 } from "../config/config.js";
 import { type GraphFlags, graphDefaults, graphEnvironmentHelp, resolveGraphConfig } from "../config/graph.js";
 import { runGraph } from "../pipelines/graph.js";
-import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
+import { withSignals } from "../pipelines/lifecycle.js";
 import { addCommonOptions, helpFooter } from "./common.js";
 
 /** The common footer, with the graph's own environment variables appended to its list. */
@@ -50,12 +50,6 @@ export function addGraph(program: Command, env: Environment): void {
     .action(async (flags: CommonFlags & GraphFlags) => {
       const common = resolveCommonConfig(flags, env);
       const graph = resolveGraphConfig(flags, env);
-      const lifecycle = new Lifecycle();
-      const unwire = stopOnSignals(lifecycle);
-      try {
-        await runGraph({ common, graph, reporter: createReporter(), lifecycle });
-      } finally {
-        unwire();
-      }
+      await withSignals((lifecycle) => runGraph({ common, graph, reporter: createReporter(), lifecycle }));
     });
 }

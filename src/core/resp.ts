@@ -100,19 +100,3 @@ export class RespReader {
     return this.buffer.length;
   }
 }
-
-/** A reply as plain data: strings for bulk and simple strings, numbers, arrays; errors stay tagged. */
-export function replyText(value: RespValue): string | number | null | (string | number | null)[] {
-  switch (value.type) {
-    case "simple":
-      return value.value;
-    case "error":
-      return `ERR:${value.value}`;
-    case "integer":
-      return value.value;
-    case "bulk":
-      return value.value?.toString("utf8") ?? null;
-    case "array":
-      return value.value?.map((item) => replyText(item) as string | number | null) ?? null;
-  }
-}

@@ -79,3 +79,14 @@ export function stopOnSignals(lifecycle: Lifecycle): () => void {
     process.off("SIGTERM", onSignal);
   };
 }
+
+/** Runs a command body with a fresh lifecycle wired to the process's signals, and always unwires them. */
+export async function withSignals<T>(run: (lifecycle: Lifecycle) => Promise<T>): Promise<T> {
+  const lifecycle = new Lifecycle();
+  const unwire = stopOnSignals(lifecycle);
+  try {
+    return await run(lifecycle);
+  } finally {
+    unwire();
+  }
+}
