@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["src/**/*.test.ts"],
+          // kafkajs must load with the project's replacements, whichever file loads it first.
+          setupFiles: ["src/adapters/kafkajs-patches.ts"],
         },
       },
       {
@@ -14,6 +16,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.test.ts"],
           globalSetup: ["test/support/stack.ts"],
+          setupFiles: ["src/adapters/kafkajs-patches.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One broker on two cores: files run one at a time so timings stay meaningful.

@@ -1,6 +1,8 @@
 // The bench's side of the broker: fresh topics (all deleted at the end), bulk loading, and consumers
 // that read what the join wrote.
 
+// Must come first: kafkajs loads with the project's replacements of two of its steps.
+import "../adapters/kafkajs-patches.js";
 import { randomUUID } from "node:crypto";
 import {
   type Admin,

@@ -4,6 +4,8 @@
 // (Python driver and its JVM). PySpark and the connector jars are installed on demand by
 // bench/spark/setup.sh into the git-ignored .cache/spark.
 
+// Must come first: kafkajs loads with the project's replacements of two of its steps.
+import "../adapters/kafkajs-patches.js";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
