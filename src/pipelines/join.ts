@@ -205,11 +205,20 @@ export async function runJoin(options: {
   const tasks = new Map<number, Promise<PartitionTask | undefined>>();
   let assigned = new Set<number>();
 
+  // One take-over per partition at a time: a start that is no longer the partition's current one
+  // gives up, and a task that failed is replaced only by whoever finds it still current.
   const startTask = (partition: number): Promise<PartitionTask | undefined> => {
-    const starting = (async () => {
-      for (let attempt = 1; !lifecycle.isStopping && assigned.has(partition); attempt += 1) {
+    const starting: Promise<PartitionTask | undefined> = (async () => {
+      // Lets the lines below record this start as the partition's current one before it is checked.
+      await Promise.resolve();
+      const current = () => tasks.get(partition) === starting && assigned.has(partition);
+      for (let attempt = 1; !lifecycle.isStopping && current(); attempt += 1) {
         try {
           const task = await PartitionTask.start(context, partition);
+          if (!current()) {
+            await task.stop();
+            return undefined;
+          }
           reporter.info(
             `join: partition ${partition} taken over at offset ${task.nextOffset ?? common.from}, ${task.waiting} events waiting`,
           );
@@ -232,14 +241,22 @@ export async function runJoin(options: {
   const taskFor = (partition: number) => tasks.get(partition) ?? startTask(partition);
 
   const dropTask = async (partition: number) => {
-    const task = await tasks.get(partition);
+    const pending = tasks.get(partition);
     tasks.delete(partition);
-    await task?.stop();
+    await (await pending)?.stop();
   };
 
   /** A failed transaction leaves memory ahead of the commit: start the partition again from its changelog. */
-  const recover = async (partition: number, error: unknown) => {
-    await dropTask(partition);
+  const recover = async (partition: number, failed: PartitionTask, error: unknown) => {
+    const pending = tasks.get(partition);
+    const current = await pending;
+    if (current !== failed || tasks.get(partition) !== pending) {
+      // Already replaced (or dropped) by someone else.
+      await failed.stop();
+      return;
+    }
+    tasks.delete(partition);
+    await failed.stop();
     if (isFenced(error)) {
       reporter.warn(`join: partition ${partition} was taken over by another instance`);
       return;
@@ -247,7 +264,7 @@ export async function runJoin(options: {
     reporter.warn(
       `join: partition ${partition}: ${kafkaFailure(connection, "transaction", error).message}; restarting it from its last commit`,
     );
-    if (assigned.has(partition)) void startTask(partition);
+    if (assigned.has(partition) && !tasks.has(partition)) void startTask(partition);
   };
 
   const eachTask = async (work: (task: PartitionTask) => Promise<unknown>) => {
@@ -255,7 +272,7 @@ export async function runJoin(options: {
       [...tasks.entries()].map(async ([partition, pending]) => {
         const task = await pending;
         if (!task || tasks.get(partition) !== pending) return;
-        await work(task).catch((error: unknown) => recover(partition, error));
+        await work(task).catch((error: unknown) => recover(partition, task, error));
       }),
     );
   };
@@ -273,6 +290,19 @@ export async function runJoin(options: {
   void customersReady.then(() => {
     customersLoaded = true;
   });
+
+  // The state consumer commits nothing, so after any rejoin (a broker restart, a coordinator move)
+  // it reads its topics again from the start. Replaying old changelog entries would briefly bring
+  // back resolved events and old positions, so each record is applied once, in offset order.
+  const appliedThrough = new Map<string, number>();
+  const unapplied = (topic: string, partition: number, messages: KafkaMessage[]) => {
+    const id = `${topic}:${partition}`;
+    const next = appliedThrough.get(id) ?? 0;
+    const fresh = messages.filter((message) => Number(message.offset) >= next);
+    const last = fresh.at(-1);
+    if (last !== undefined) appliedThrough.set(id, Number(last.offset) + 1);
+    return fresh;
+  };
 
   const handleCustomers = (partition: number, messages: KafkaMessage[]) => {
     const arrived = new Set<string>();
@@ -333,7 +363,7 @@ export async function runJoin(options: {
         const handled = await owner
           .deadLetterCustomers(badCustomers)
           .catch((error: unknown): BadCustomerRecord[] => {
-            void recover(0, error);
+            void recover(0, owner, error);
             return [];
           });
         badCustomers = badCustomers.filter((record) => !handled.includes(record));
@@ -455,7 +485,7 @@ export async function runJoin(options: {
         });
       }
     } catch (error) {
-      await recover(batch.partition, error);
+      await recover(batch.partition, task, error);
     }
   };
 
@@ -488,8 +518,9 @@ export async function runJoin(options: {
     await stateConsumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        if (batch.topic === common.redisTopic) handleCustomers(batch.partition, batch.messages);
-        else handleChangelog(batch.partition, batch.messages);
+        const messages = unapplied(batch.topic, batch.partition, batch.messages);
+        if (batch.topic === common.redisTopic) handleCustomers(batch.partition, messages);
+        else handleChangelog(batch.partition, messages);
         lifecycle.markActivity();
       },
     });

@@ -158,4 +158,7 @@ export async function check(helpers: ReturnType<typeof createKafkaHelpers>, topi
 }
 
 export const summary = (name: string, report: Awaited<ReturnType<typeof check>>) =>
-  `${name}: expected ${report.expected}, output ${report.actual}, lost ${report.lost}, duplicated ${report.duplicated}, misrouted ${report.misrouted}; bad inputs ${report.bad.length}, dead letters ${report.deadLetters} (missing ${report.missingDeadLetters.length}, duplicated ${report.duplicatedDeadLetters})`;
+  [
+    `${name}: expected ${report.expected}, output ${report.actual}, lost ${report.lost}, duplicated ${report.duplicated}, misrouted ${report.misrouted}; bad inputs ${report.bad.length}, dead letters ${report.deadLetters} (missing ${report.missingDeadLetters.length}, duplicated ${report.duplicatedDeadLetters})`,
+    ...report.examples.map((example) => `  ${example}`),
+  ].join("\n");
