@@ -55,50 +55,45 @@ async function finish(topics: Awaited<ReturnType<typeof joinTopics>>, group: str
 }
 
 describe("fault suite", () => {
-  // Opt-in while open: one clean-clone run committed 665 records twice (other runs: none).
-  it.runIf(process.env.STEDI_FAULT_OPEN === "1")(
-    "(a) SIGKILL the join 5 times at random moments during a 20k-event run",
-    async () => {
-      const random = seeded(11);
-      const topics = await joinTopics(shared, "fault-kill", 3);
-      const group = `fault-kill-${randomUUID().slice(0, 8)}`;
-      await shared.produce(topics.redis, customerRecords(0, 500));
-      // 5% of the events are for customers who only arrive half-way: they wait in the changelog.
-      const events = [
-        ...eventRecords(random, 19_000, 500),
-        ...eventRecords(random, 1000, 600).map((m, i) => ({
-          ...m,
-          value: String(m.value).replace(/Customer\d+@/, `Customer${500 + (i % 100)}@`),
-        })),
-      ];
-      events.sort(() => random() - 0.5);
-      const producing = produceOverTime(shared, topics.events, events, 8000);
-      const lateCustomers = (async () => {
-        await sleep(4000);
-        await shared.produce(topics.redis, customerRecords(500, 600));
-      })();
-      let kills = 0;
-      while (kills < 5) {
-        const child = startJoin(topics, { brokers, group });
-        await sleep(700 + random() * 1800);
-        child.kill("SIGKILL");
-        await exited(child);
-        kills += 1;
-      }
-      await Promise.all([producing, lateCustomers]);
-      const finalRun = await finish(topics, group, brokers);
-      const report = await check(shared, topics);
-      console.log(summary("(a) 5 × SIGKILL", report));
-      if (report.lost > 0) console.log(`final run: ${finalRun}`);
-      expect(report.expected).toBe(20_000);
-      expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
-        lost: 0,
-        duplicated: 0,
-        misrouted: 0,
-      });
-    },
-    180_000,
-  );
+  it("(a) SIGKILL the join 5 times at random moments during a 20k-event run", async () => {
+    const random = seeded(11);
+    const topics = await joinTopics(shared, "fault-kill", 3);
+    const group = `fault-kill-${randomUUID().slice(0, 8)}`;
+    await shared.produce(topics.redis, customerRecords(0, 500));
+    // 5% of the events are for customers who only arrive half-way: they wait in the changelog.
+    const events = [
+      ...eventRecords(random, 19_000, 500),
+      ...eventRecords(random, 1000, 600).map((m, i) => ({
+        ...m,
+        value: String(m.value).replace(/Customer\d+@/, `Customer${500 + (i % 100)}@`),
+      })),
+    ];
+    events.sort(() => random() - 0.5);
+    const producing = produceOverTime(shared, topics.events, events, 8000);
+    const lateCustomers = (async () => {
+      await sleep(4000);
+      await shared.produce(topics.redis, customerRecords(500, 600));
+    })();
+    let kills = 0;
+    while (kills < 5) {
+      const child = startJoin(topics, { brokers, group });
+      await sleep(700 + random() * 1800);
+      child.kill("SIGKILL");
+      await exited(child);
+      kills += 1;
+    }
+    await Promise.all([producing, lateCustomers]);
+    const finalRun = await finish(topics, group, brokers);
+    const report = await check(shared, topics);
+    console.log(summary("(a) 5 × SIGKILL", report));
+    if (report.lost > 0) console.log(`final run: ${finalRun}`);
+    expect(report.expected).toBe(20_000);
+    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      misrouted: 0,
+    });
+  }, 180_000);
 
   it("(c) three instances share the partitions; one is killed mid-run", async () => {
     const random = seeded(13);
@@ -180,72 +175,66 @@ describe("fault suite", () => {
     expect(stderr).toMatch(/more bad records not shown/);
   }, 120_000);
 
-  // Opt-in: after a broker restart a partition's open transaction can commit a few duplicates
-  // (kafkajs retrying produce requests inside the transaction); see the README's known limits.
-  it.runIf(process.env.STEDI_FAULT_OPEN === "1")(
-    "(b) restart the broker once mid-run",
-    async () => {
-      // A private broker, so that restarting it disturbs no other test.
-      const port = 19_192;
-      const env = { ...process.env, KAFKA_PORT: String(port), STACK_SERVICES: "kafka" };
-      const stack = (command: string) =>
-        new Promise<void>((resolve, reject) => {
-          execFile(join(projectRoot, "scripts", "stack.sh"), [command], { env, timeout: 120_000 }, (error) =>
-            error ? reject(error) : resolve(),
-          );
-        });
-      await stack("up");
-      const privateBrokers = [`127.0.0.1:${port}`];
-      const helpers = createKafkaHelpers(privateBrokers, { idempotentProducer: false });
-      try {
-        const random = seeded(19);
-        const topics = await joinTopics(helpers, "fault-restart", 3);
-        const group = `fault-restart-${randomUUID().slice(0, 8)}`;
-        await helpers.produce(topics.redis, customerRecords(0, 500));
-        const events = eventRecords(random, 20_000, 500);
-        await helpers.produce(topics.events, events.slice(0, 4000));
-        const child = startJoin(topics, { brokers: privateBrokers, group });
-        let stderr = "";
-        child.stderr?.on("data", (chunk: Buffer) => {
-          stderr += chunk.toString();
-        });
-        await helpers.waitForRecords(topics.output, 1, 60_000);
-        // Events keep arriving before, during and after the restart, so transactions are in flight.
-        const producing = produceOverTime(helpers, topics.events, events.slice(4000), 8000, 40);
-        await stack("down");
-        await sleep(1000);
-        await stack("up");
-        await producing;
-        const deadline = Date.now() + 90_000;
-        while (
-          Date.now() < deadline &&
-          child.exitCode === null &&
-          (await helpers.readAll(topics.output)).length < 20_000
-        )
-          await sleep(1000);
-        expect(child.exitCode, `the join must survive the restart: ${stderr}`).toBeNull();
-        child.kill("SIGTERM");
-        expect(await exited(child), stderr).toBe(0);
-        const report = await check(helpers, topics);
-        console.log(summary("(b) broker restart", report));
-        const failovers = stderr
-          .split("\n")
-          .filter((line) => /restarting it from its last commit/.test(line)).length;
-        console.log(
-          `(b) partition transactions failed and were restarted from their last commit: ${failovers}`,
+  it("(b) restart the broker once mid-run", async () => {
+    // A private broker, so that restarting it disturbs no other test.
+    const port = 19_192;
+    const env = { ...process.env, KAFKA_PORT: String(port), STACK_SERVICES: "kafka" };
+    const stack = (command: string) =>
+      new Promise<void>((resolve, reject) => {
+        execFile(join(projectRoot, "scripts", "stack.sh"), [command], { env, timeout: 120_000 }, (error) =>
+          error ? reject(error) : resolve(),
         );
-        if (report.duplicated > 0 || report.lost > 0) console.log(`join: ${stderr}`);
-        expect(report.expected).toBeGreaterThanOrEqual(20_000);
-        expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
-          lost: 0,
-          duplicated: 0,
-          misrouted: 0,
-        });
-      } finally {
-        await helpers.close();
-        await stack("down");
-      }
-    },
-    240_000,
-  );
+      });
+    await stack("up");
+    const privateBrokers = [`127.0.0.1:${port}`];
+    const helpers = createKafkaHelpers(privateBrokers, { idempotentProducer: false });
+    try {
+      const random = seeded(19);
+      const topics = await joinTopics(helpers, "fault-restart", 3);
+      const group = `fault-restart-${randomUUID().slice(0, 8)}`;
+      await helpers.produce(topics.redis, customerRecords(0, 500));
+      const events = eventRecords(random, 20_000, 500);
+      await helpers.produce(topics.events, events.slice(0, 4000));
+      const child = startJoin(topics, { brokers: privateBrokers, group });
+      let stderr = "";
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      await helpers.waitForRecords(topics.output, 1, 60_000);
+      // Events keep arriving before, during and after the restart, so transactions are in flight.
+      const producing = produceOverTime(helpers, topics.events, events.slice(4000), 8000, 40);
+      await stack("down");
+      await sleep(1000);
+      await stack("up");
+      await producing;
+      const deadline = Date.now() + 90_000;
+      while (
+        Date.now() < deadline &&
+        child.exitCode === null &&
+        (await helpers.readAll(topics.output)).length < 20_000
+      )
+        await sleep(1000);
+      expect(child.exitCode, `the join must survive the restart: ${stderr}`).toBeNull();
+      child.kill("SIGTERM");
+      expect(await exited(child), stderr).toBe(0);
+      const report = await check(helpers, topics);
+      console.log(summary("(b) broker restart", report));
+      const failovers = stderr
+        .split("\n")
+        .filter((line) => /restarting it from its last commit/.test(line)).length;
+      console.log(
+        `(b) partition transactions failed and were restarted from their last commit: ${failovers}`,
+      );
+      if (report.duplicated > 0 || report.lost > 0) console.log(`join: ${stderr}`);
+      expect(report.expected).toBeGreaterThanOrEqual(20_000);
+      expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
+        lost: 0,
+        duplicated: 0,
+        misrouted: 0,
+      });
+    } finally {
+      await helpers.close();
+      await stack("down");
+    }
+  }, 240_000);
 });

@@ -142,6 +142,20 @@ export async function createProducer(
   return producer;
 }
 
+/**
+ * A transactional producer's settings. A transaction begun right after a commit meets
+ * CONCURRENT_TRANSACTIONS until the commit's markers are written (a millisecond or two here), and
+ * kafkajs answers with a retry: that retry must come soon, not after the client's 200 ms. The budget
+ * (about 15 s) still carries a transaction through a broker restart.
+ */
+export const transactionalProducerConfig = (transactionalId: string): ProducerConfig => ({
+  transactionalId,
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  retry: { initialRetryTime: 4, maxRetryTime: 2000, retries: 16 },
+});
+
 export async function createConsumer(connection: KafkaConnection, config: ConsumerConfig): Promise<Consumer> {
   const consumer = connection.kafka.consumer({ maxWaitTimeInMs: 200, ...config });
   await connectWithin(connection, consumer, "consumer");

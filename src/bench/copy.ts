@@ -5,7 +5,7 @@
 
 import { parseArgs } from "node:util";
 import type { EachBatchPayload, Producer } from "kafkajs";
-import { createConsumer, createKafka, sendRecords } from "../adapters/kafka.js";
+import { createConsumer, createKafka, sendRecords, transactionalProducerConfig } from "../adapters/kafka.js";
 
 const { values } = parseArgs({
   options: {
@@ -46,12 +46,9 @@ const producerFor = (partition: number): Promise<Producer> => {
   let producer = producers.get(partition);
   if (!producer) {
     producer = (async () => {
-      const created = connection.kafka.producer({
-        transactionalId: `${groupId}-${from}-${partition}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-      });
+      const created = connection.kafka.producer(
+        transactionalProducerConfig(`${groupId}-${from}-${partition}`),
+      );
       await created.connect();
       const fence = await created.transaction();
       await fence.abort();

@@ -3,7 +3,7 @@
 // entries and the consumed offset together.
 
 import type { Admin, Batch, KafkaMessage, Message, Producer, Transaction } from "kafkajs";
-import { type KafkaConnection, sendRecords } from "../adapters/kafka.js";
+import { type KafkaConnection, sendRecords, transactionalProducerConfig } from "../adapters/kafka.js";
 import type { CustomerTable } from "../core/customer-table.js";
 import { type RecordBytes, toDeadLetter } from "../core/dead-letter.js";
 import { encodeGraphRecord, type GraphRecord } from "../core/graph-record.js";
@@ -88,12 +88,11 @@ export class PartitionTask {
    * those whose customer is known by now.
    */
   static async start(context: TaskContext, partition: number): Promise<PartitionTask> {
-    const producer = context.connection.kafka.producer({
-      transactionalId: PartitionTask.transactionalId(context.groupId, context.eventsTopic, partition),
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    const producer = context.connection.kafka.producer(
+      transactionalProducerConfig(
+        PartitionTask.transactionalId(context.groupId, context.eventsTopic, partition),
+      ),
+    );
     await producer.connect();
     const task = new PartitionTask(partition, context, producer);
     try {

@@ -14,6 +14,7 @@ import {
   createProducer,
   type KafkaConnection,
   kafkaFailure,
+  transactionalProducerConfig,
 } from "../adapters/kafka.js";
 import {
   openReplication,
@@ -78,14 +79,7 @@ export async function runRedisSource(options: {
   let stored: ReplicationPosition | undefined;
   try {
     await ensureSourceTopics(connection, admin, { records: topic, offsets: source.offsetsTopic });
-    producer = await createProducer(connection, {
-      transactionalId: `stedi-redis-source|${key}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the commit
-      // markers are written (a few ms): retry soon instead of after the default 200 ms.
-      retry: { initialRetryTime: 10, maxRetryTime: 2000, retries: 12 },
-    });
+    producer = await createProducer(connection, transactionalProducerConfig(`stedi-redis-source|${key}`));
     await fenceEarlierRuns(connection, producer);
     stored = await readStoredPosition(connection, admin, {
       topic: source.offsetsTopic,
