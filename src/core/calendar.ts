@@ -14,9 +14,9 @@ export function yearOfDate(text: string): string | undefined {
   const match = datePattern.exec(text);
   if (!match) return undefined;
   const [, yearText = "", monthText = "", dayText = ""] = match;
-  const year = Number(yearText);
-  const month = Number(monthText);
-  const day = Number(dayText);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  return yearText;
+  return isRealDate(Number(yearText), Number(monthText), Number(dayText)) ? yearText : undefined;
 }
+
+/** Whether the day exists in the proleptic Gregorian calendar (Java's LocalDate agrees). */
+export const isRealDate = (year: number, month: number, day: number): boolean =>
+  month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);

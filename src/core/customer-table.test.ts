@@ -53,4 +53,29 @@ describe("CustomerTable", () => {
     expect(table.size).toBe(model.size);
     for (const [email, year] of model) expect(table.birthYearOf(email)).toBe(year);
   });
+
+  it("finds customers given as UTF-8 bytes or text alike, with long emails", () => {
+    const table = new CustomerTable();
+    const long = `${"x".repeat(200)}@test.com`;
+    const longer = `${"é".repeat(10_000)}@test.com`;
+    table.upsertUtf8(Buffer.from("bytes@test.com"), 1960);
+    table.upsert(long, "1961");
+    table.upsertUtf8(Buffer.from(longer, "utf8"), 1962);
+    for (let index = 0; index < 20_000; index += 1) table.upsert(`filler${index}@test.com`, "1999");
+    expect(table.birthYearOf("bytes@test.com")).toBe("1960");
+    expect(table.birthYearOf(long)).toBe("1961");
+    expect(table.birthYearOf(longer)).toBe("1962");
+    table.upsertUtf8(Buffer.from(long), 1970);
+    expect(table.birthYearOf(long)).toBe("1970");
+    expect(table.size).toBe(20_003);
+  });
+
+  it("keeps a million customers in under 48 bytes each", () => {
+    const table = new CustomerTable();
+    for (let index = 0; index < 1_000_000; index += 1)
+      table.upsert(`Bench.Customer${index}@test.com`, "1950");
+    expect(table.size).toBe(1_000_000);
+    expect(table.birthYearOf("Bench.Customer999999@test.com")).toBe("1950");
+    expect(table.bytes / table.size).toBeLessThan(48);
+  });
 });

@@ -1,10 +1,17 @@
 // The customer side of the join: the latest birth year per email, the only state that grows with
-// customers. Stored compactly: email bytes in one growing arena, entries in typed arrays, found
-// through an open-addressing hash index — about 45 bytes per customer instead of a JavaScript
-// Map's 80, and nothing for the garbage collector to trace.
+// customers. Stored compactly: each email's bytes, behind a variable-length size, in fixed-size
+// chunks that never move; per customer only a chunk address and a birth year in typed arrays; and an
+// open-addressing hash index over them. About 40 bytes per customer (a JavaScript Map takes 80), no
+// copy of the emails as the table grows, and nothing for the garbage collector to trace.
 
 const emptySlot = -1;
 const nonAscii = /[\u0080-\uffff]/;
+
+/** Emails are packed into chunks of this many bytes; an address is chunk × chunkSize + position. */
+const chunkBits = 20;
+const chunkSize = 1 << chunkBits;
+/** The longest email a chunk can hold behind its length (Kafka's record limit keeps real ones far below). */
+const maxEmailBytes = chunkSize - 3;
 
 /** FNV-1a over bytes, with a final avalanche so that the low bits index well. */
 function finish(hash: number): number {
@@ -23,29 +30,31 @@ function hashAscii(text: string): number {
   return finish(h);
 }
 
-function hashBytes(bytes: Uint8Array): number {
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i += 1) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  for (let i = start; i < end; i += 1) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
   return finish(h);
 }
 
 /** An email as the table compares it: ASCII text as is (no copy), anything else as UTF-8 bytes. */
 type Key =
   | { ascii: string; bytes?: undefined; length: number; hash: number }
-  | { ascii?: undefined; bytes: Buffer; length: number; hash: number };
+  | { ascii?: undefined; bytes: Uint8Array; length: number; hash: number };
 
 function keyOf(email: string): Key {
   if (!nonAscii.test(email)) return { ascii: email, length: email.length, hash: hashAscii(email) };
   const bytes = Buffer.from(email, "utf8");
-  return { bytes, length: bytes.length, hash: hashBytes(bytes) };
+  return { bytes, length: bytes.length, hash: hashBytes(bytes, 0, bytes.length) };
 }
 
+/** Bytes of the length written before an email: seven bits per byte, low bits first. */
+const prefixLength = (length: number) => (length < 0x80 ? 1 : length < 0x4000 ? 2 : 3);
+
 export class CustomerTable {
-  private arena = Buffer.allocUnsafe(1 << 16);
-  private arenaUsed = 0;
-  private offsets = new Uint32Array(1024);
-  private lengths = new Uint32Array(1024);
-  private hashes = new Int32Array(1024);
+  private readonly chunks: Uint8Array[] = [];
+  /** Bytes used in the last chunk. */
+  private chunkUsed = chunkSize;
+  private addresses = new Uint32Array(1024);
   private years = new Int16Array(1024);
   private count = 0;
   private slots = new Int32Array(2048).fill(emptySlot);
@@ -59,23 +68,39 @@ export class CustomerTable {
   /** Bytes held by the table's arrays (for memory reports). */
   get bytes(): number {
     return (
-      this.arena.length +
-      this.offsets.byteLength * 2 +
-      this.hashes.byteLength +
+      this.chunks.length * chunkSize +
+      this.addresses.byteLength +
       this.years.byteLength +
       this.slots.byteLength
     );
   }
 
+  /** Where an entry's email bytes start, and their length. */
+  private emailOf(entry: number): { chunk: Uint8Array; start: number; length: number } {
+    const address = this.addresses[entry] as number;
+    const chunk = this.chunks[address >>> chunkBits] as Uint8Array;
+    const at = address & (chunkSize - 1);
+    let length = 0;
+    let shift = 0;
+    let position = at;
+    for (;;) {
+      const byte = chunk[position++] as number;
+      length |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+      shift += 7;
+    }
+    return { chunk, start: position, length };
+  }
+
   private matches(entry: number, key: Key): boolean {
-    if (this.hashes[entry] !== key.hash || this.lengths[entry] !== key.length) return false;
-    const start = this.offsets[entry] as number;
+    const { chunk, start, length } = this.emailOf(entry);
+    if (length !== key.length) return false;
     if (key.ascii !== undefined) {
-      for (let i = 0; i < key.length; i += 1)
-        if (this.arena[start + i] !== key.ascii.charCodeAt(i)) return false;
+      for (let i = 0; i < length; i += 1) if (chunk[start + i] !== key.ascii.charCodeAt(i)) return false;
       return true;
     }
-    return this.arena.compare(key.bytes, 0, key.length, start, start + key.length) === 0;
+    for (let i = 0; i < length; i += 1) if (chunk[start + i] !== key.bytes[i]) return false;
+    return true;
   }
 
   /** The slot holding the key's entry, or the empty slot where it would go. */
@@ -89,58 +114,78 @@ export class CustomerTable {
     }
   }
 
-  private grow(): void {
-    const capacity = this.offsets.length * 2;
-    const resize = <T extends Uint32Array | Int32Array | Int16Array>(array: T, make: (size: number) => T) => {
-      const bigger = make(capacity);
-      bigger.set(array);
-      return bigger;
-    };
-    this.offsets = resize(this.offsets, (size) => new Uint32Array(size));
-    this.lengths = resize(this.lengths, (size) => new Uint32Array(size));
-    this.hashes = resize(this.hashes, (size) => new Int32Array(size));
-    this.years = resize(this.years, (size) => new Int16Array(size));
+  private resize(capacity: number): void {
+    const addresses = new Uint32Array(capacity);
+    addresses.set(this.addresses.subarray(0, this.count));
+    this.addresses = addresses;
+    const years = new Int16Array(capacity);
+    years.set(this.years.subarray(0, this.count));
+    this.years = years;
     // The index stays at most half full, so probes stay short.
-    this.slots = new Int32Array(capacity * 2).fill(emptySlot);
-    const mask = this.slots.length - 1;
+    let slotCount = 2048;
+    while (slotCount < capacity * 2) slotCount *= 2;
+    if (slotCount === this.slots.length) return;
+    this.slots = new Int32Array(slotCount).fill(emptySlot);
+    const mask = slotCount - 1;
     for (let entry = 0; entry < this.count; entry += 1) {
-      let slot = (this.hashes[entry] as number) & mask;
+      const { chunk, start, length } = this.emailOf(entry);
+      let slot = hashBytes(chunk, start, start + length) & mask;
       while (this.slots[slot] !== emptySlot) slot = (slot + 1) & mask;
       this.slots[slot] = entry;
     }
   }
 
+  /** Copies the key's bytes, behind their length, into the last chunk (a new one when full). */
   private store(key: Key): number {
-    if (this.arenaUsed + key.length > this.arena.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.arenaUsed + key.length));
-      this.arena.copy(bigger, 0, 0, this.arenaUsed);
-      this.arena = bigger;
+    const size = prefixLength(key.length) + key.length;
+    if (this.chunkUsed + size > chunkSize) {
+      this.chunks.push(new Uint8Array(chunkSize));
+      this.chunkUsed = 0;
     }
-    const offset = this.arenaUsed;
-    if (key.ascii !== undefined) this.arena.write(key.ascii, offset, "latin1");
-    else key.bytes.copy(this.arena, offset);
-    this.arenaUsed += key.length;
-    return offset;
+    const chunk = this.chunks.at(-1) as Uint8Array;
+    const at = this.chunkUsed;
+    let position = at;
+    let length = key.length;
+    while (length >= 0x80) {
+      chunk[position++] = 0x80 | (length & 0x7f);
+      length >>>= 7;
+    }
+    chunk[position++] = length;
+    if (key.ascii !== undefined)
+      for (let i = 0; i < key.length; i += 1) chunk[position + i] = key.ascii.charCodeAt(i);
+    else chunk.set(key.bytes, position);
+    this.chunkUsed = at + size;
+    return (this.chunks.length - 1) * chunkSize + at;
   }
 
   /** Records or replaces a customer. `birthYear` is the four digits written in `birthDay`. */
   upsert(email: string, birthYear: string): void {
-    const key = keyOf(email);
+    this.upsertKey(keyOf(email), Number(birthYear));
+  }
+
+  /** Records or replaces a customer whose email is given as UTF-8 bytes (copied, not kept). */
+  upsertUtf8(email: Uint8Array, birthYear: number): void {
+    this.upsertKey(
+      { bytes: email, length: email.length, hash: hashBytes(email, 0, email.length) },
+      birthYear,
+    );
+  }
+
+  private upsertKey(key: Key, birthYear: number): void {
+    if (key.length > maxEmailBytes) throw new RangeError(`an email of ${key.length} bytes is too long`);
     let slot = this.slotOf(key);
     const existing = this.slots[slot] as number;
     if (existing !== emptySlot) {
-      this.years[existing] = Number(birthYear);
+      this.years[existing] = birthYear;
       return;
     }
-    if (this.count === this.offsets.length) {
-      this.grow();
+    if (this.count === this.addresses.length) {
+      this.resize(this.addresses.length * 2);
       slot = this.slotOf(key);
     }
     const entry = this.count;
-    this.offsets[entry] = this.store(key);
-    this.lengths[entry] = key.length;
-    this.hashes[entry] = key.hash;
-    this.years[entry] = Number(birthYear);
+    this.addresses[entry] = this.store(key);
+    this.years[entry] = birthYear;
     this.slots[slot] = entry;
     this.count += 1;
   }

@@ -17,6 +17,7 @@ import { type LogFile, openLogFile } from "../adapters/log-file.js";
 import { createMetricsServer, type MetricsServer } from "../adapters/metrics-server.js";
 import type { Reporter } from "../adapters/terminal.js";
 import { type CommonConfig, defaults, type JoinConfig } from "../config/config.js";
+import { scanCustomerZadd } from "../core/customer-scan.js";
 import { CustomerTable } from "../core/customer-table.js";
 import type { RecordBytes } from "../core/dead-letter.js";
 import { encodeGraphRecord } from "../core/graph-record.js";
@@ -203,6 +204,8 @@ export async function runJoin(options: {
 
   // Tasks by partition; a promise while the partition is being taken over.
   const tasks = new Map<number, Promise<PartitionTask | undefined>>();
+  /** The task each settled take-over gave, read synchronously. */
+  const startedTasks = new WeakMap<Promise<PartitionTask | undefined>, PartitionTask>();
   let assigned = new Set<number>();
 
   // One take-over per partition at a time: a start that is no longer the partition's current one
@@ -235,6 +238,9 @@ export async function runJoin(options: {
       return undefined;
     })();
     tasks.set(partition, starting);
+    void starting.then((task) => {
+      if (task) startedTasks.set(starting, task);
+    });
     return starting;
   };
 
@@ -304,11 +310,27 @@ export async function runJoin(options: {
     return fresh;
   };
 
+  // Whether an arriving customer might release a waiting event: a task still starting counts, as its
+  // restored events are not yet visible.
+  const anyWaiting = () => {
+    for (const pending of tasks.values()) {
+      const task = startedTasks.get(pending);
+      if (task === undefined || task.waiting > 0) return true;
+    }
+    return false;
+  };
+  let arrived: string[] = [];
+  const recordCustomer = (email: Uint8Array, birthYear: number) => {
+    customers.upsertUtf8(email, birthYear);
+    if (anyWaiting()) arrived.push(Buffer.from(email).toString("latin1"));
+  };
+
   const handleCustomers = (partition: number, messages: KafkaMessage[]) => {
-    const arrived = new Set<string>();
+    arrived = [];
     for (const message of messages) {
       counts.customerRecords += 1;
       metrics.customerRecords.inc();
+      if (message.value && scanCustomerZadd(message.value, recordCustomer)) continue;
       const position = { topic: common.redisTopic, partition, offset: message.offset };
       const decoded = decodeRedisRecord(message.value?.toString("utf8") ?? "");
       if (!decoded.ok) {
@@ -322,7 +344,7 @@ export async function runJoin(options: {
       }
       for (const customer of decoded.value.customers) {
         customers.upsert(customer.email, customer.birthYear);
-        arrived.add(customer.email);
+        arrived.push(customer.email);
       }
       if (decoded.value.rejected.length > 0) {
         const reason = decoded.value.rejected.join("; ");
@@ -330,7 +352,7 @@ export async function runJoin(options: {
         badCustomers.push({ position, record: bytesOf(message), reason });
       }
     }
-    if (arrived.size > 0) void eachTask((task) => task.release(arrived));
+    if (arrived.length > 0) void eachTask((task) => task.release(arrived));
   };
 
   const handleChangelog = (partition: number, messages: KafkaMessage[]) => {
