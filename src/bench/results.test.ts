@@ -144,7 +144,7 @@ describe("evaluateTargets", () => {
       ["first output ≤ 1 s after start", true],
     ]);
     expect(rows[1]?.measured).toMatch(/^4\.00×/);
-    expect(rows[4]?.measured).toBe("peak 170 MiB = 178 MB");
+    expect(rows[4]?.measured).toBe("peak 170 MiB = 178 MB; copy-only pipe, no customers: 100 MiB");
     expect(rows[5]?.measured).toBe(
       "step max 150 → 170 MiB (+13 %), 1,000 → 2,000 events; 140 MiB idle after load",
     );
