@@ -84,6 +84,23 @@ tracked_pid() { # file needle
 
 now() { date +%s; }
 
+# One `status` line. Our own process (PID_FN prints its tracked pid) is up once READY_FN succeeds, and
+# starting before; without one, whatever passes ANSWERS_FN on the port is external. DETAIL follows "up".
+service_status() { # name port pid_fn ready_fn answers_fn [detail]
+  local name=$1 port=$2 pid_fn=$3 ready_fn=$4 answers_fn=$5 detail=${6:+ $6} pid
+  if pid=$("$pid_fn"); then
+    if "$ready_fn"; then
+      echo "$name  up        port $port  pid $pid  started by stack.sh$detail"
+    else
+      echo "$name  starting  port $port  pid $pid  started by stack.sh"
+    fi
+  elif "$answers_fn"; then
+    echo "$name  up        port $port  pid -  external (not started by stack.sh)"
+  else
+    echo "$name  down      port $port"
+  fi
+}
+
 # Serialise concurrent up/down of the same service+port (flock, when available). The lock fds (8 redis, 9 kafka)
 # are closed for the long-running servers so that the lock ends with this script.
 lock_service() { # redis|kafka port
@@ -317,19 +334,11 @@ kafka_down() {
   say "kafka: stopped"
 }
 
+kafka_answers() { tcp_open 127.0.0.1 "$KAFKA_PORT"; }
+
 kafka_status() {
-  local pid
-  if pid=$(kafka_pid); then
-    if tcp_open 127.0.0.1 "$KAFKA_PORT"; then
-      echo "kafka  up        port $KAFKA_PORT  pid $pid  started by stack.sh (sasl $KAFKA_SASL_PORT, tls $KAFKA_SSL_PORT, controller $KAFKA_CONTROLLER_PORT)"
-    else
-      echo "kafka  starting  port $KAFKA_PORT  pid $pid  started by stack.sh"
-    fi
-  elif tcp_open 127.0.0.1 "$KAFKA_PORT"; then
-    echo "kafka  up        port $KAFKA_PORT  pid -  external (not started by stack.sh)"
-  else
-    echo "kafka  down      port $KAFKA_PORT"
-  fi
+  service_status kafka "$KAFKA_PORT" kafka_pid kafka_answers kafka_answers \
+    "(sasl $KAFKA_SASL_PORT, tls $KAFKA_SSL_PORT, controller $KAFKA_CONTROLLER_PORT)"
 }
 
 # ---------------------------------------------------------------------------------------------- redis
@@ -399,16 +408,10 @@ redis_down() {
   say "redis: stopped"
 }
 
-redis_status() {
-  local pid
-  if pid=$(redis_pid); then
-    echo "redis  up        port $REDIS_PORT  pid $pid  started by stack.sh"
-  elif [[ $(redis_ping "$REDIS_PORT" 2>/dev/null || true) == +PONG ]]; then
-    echo "redis  up        port $REDIS_PORT  pid -  external (not started by stack.sh)"
-  else
-    echo "redis  down      port $REDIS_PORT"
-  fi
-}
+redis_answers() { [[ $(redis_ping "$REDIS_PORT" 2>/dev/null || true) == +PONG ]]; }
+
+# Our own redis-server is reported up while its tracked pid lives, without a PING (READY_FN is true).
+redis_status() { service_status redis "$REDIS_PORT" redis_pid true redis_answers; }
 
 # ---------------------------------------------------------------------------------------------- main
 

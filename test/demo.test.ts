@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { runStedi } from "./support/cli.js";
+import { joinArgs } from "./support/join-args.js";
 import { brokers, readAll } from "./support/kafka.js";
 
 describe("stedi demo", () => {
@@ -16,27 +17,17 @@ describe("stedi demo", () => {
     const result = await runStedi(
       [
         "demo",
-        "--brokers",
-        brokers.join(","),
-        "--redis-topic",
-        topics.redis,
-        "--events-topic",
-        topics.events,
-        "--output-topic",
-        topics.output,
-        "--dlq-topic",
-        topics.dlq,
-        "--group",
-        `demo-${id}`,
-        "--port",
-        "0",
-        "--speed",
-        "120",
-        "--run-for",
-        "40s",
-        "--keep-stack",
-        "--redis",
-        process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? "6379"}`,
+        ...joinArgs({ brokers, topics, group: `demo-${id}` }, [
+          "--port",
+          "0",
+          "--speed",
+          "120",
+          "--run-for",
+          "40s",
+          "--keep-stack",
+          "--redis",
+          process.env.REDIS_URL ?? `redis://127.0.0.1:${process.env.REDIS_PORT ?? "6379"}`,
+        ]),
       ],
       { timeoutMs: 90_000 },
     );

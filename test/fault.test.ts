@@ -10,6 +10,7 @@ import { projectRoot } from "./shared.js";
 import {
   badCustomerRecord,
   badEventRecord,
+  captureStderr,
   check,
   customerRecords,
   eventRecords,
@@ -45,13 +46,10 @@ function produceOverTime(
 /** Runs a final join until it is idle, so that whatever the faulty runs left is finished. */
 async function finish(topics: Awaited<ReturnType<typeof joinTopics>>, group: string, brokerList: string[]) {
   const final = startJoin(topics, { brokers: brokerList, group, extra: ["--exit-on-idle", "4000"] });
-  let stderr = "";
-  final.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+  const stderr = captureStderr(final);
   const code = await exited(final);
-  expect(code, stderr).toBe(0);
-  return stderr;
+  expect(code, stderr()).toBe(0);
+  return stderr();
 }
 
 describe("fault suite", () => {
@@ -139,16 +137,13 @@ describe("fault suite", () => {
     await shared.produce(topics.redis, customers);
     await shared.produce(topics.events, events);
     const run = startJoin(topics, { brokers, group, extra: ["--wait", "2s", "--exit-on-idle", "4000"] });
-    let stderr = "";
-    run.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
+    const stderr = captureStderr(run);
     const watchdog = setTimeout(() => run.kill("SIGTERM"), 60_000);
     const code = await exited(run);
     clearTimeout(watchdog);
     expect(
       code,
-      stderr
+      stderr()
         .split("\n")
         .filter((line) => !line.startsWith("bad record"))
         .join("\n"),
@@ -157,7 +152,7 @@ describe("fault suite", () => {
     console.log(summary("(d) 10k bad records", report));
     if (report.missingDeadLetters.length > 0 || report.lost > 0) {
       console.log(
-        stderr
+        stderr()
           .split("\n")
           .filter((line) => !line.startsWith("bad record"))
           .join("\n"),
@@ -172,7 +167,7 @@ describe("fault suite", () => {
     expect(report.bad).toHaveLength(10_000);
     expect(report.missingDeadLetters).toEqual([]);
     expect(report.duplicatedDeadLetters).toBe(0);
-    expect(stderr).toMatch(/more bad records not shown/);
+    expect(stderr()).toMatch(/more bad records not shown/);
   }, 120_000);
 
   it("(b) restart the broker once mid-run", async () => {
@@ -196,10 +191,7 @@ describe("fault suite", () => {
       const events = eventRecords(random, 20_000, 500);
       await helpers.produce(topics.events, events.slice(0, 4000));
       const child = startJoin(topics, { brokers: privateBrokers, group });
-      let stderr = "";
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
+      const stderr = captureStderr(child);
       await helpers.waitForRecords(topics.output, 1, 60_000);
       // Events keep arriving before, during and after the restart, so transactions are in flight.
       const producing = produceOverTime(helpers, topics.events, events.slice(4000), 8000, 40);
@@ -214,18 +206,18 @@ describe("fault suite", () => {
         (await helpers.readAll(topics.output)).length < 20_000
       )
         await sleep(1000);
-      expect(child.exitCode, `the join must survive the restart: ${stderr}`).toBeNull();
+      expect(child.exitCode, `the join must survive the restart: ${stderr()}`).toBeNull();
       child.kill("SIGTERM");
-      expect(await exited(child), stderr).toBe(0);
+      expect(await exited(child), stderr()).toBe(0);
       const report = await check(helpers, topics);
       console.log(summary("(b) broker restart", report));
-      const failovers = stderr
+      const failovers = stderr()
         .split("\n")
         .filter((line) => /restarting it from its last commit/.test(line)).length;
       console.log(
         `(b) partition transactions failed and were restarted from their last commit: ${failovers}`,
       );
-      if (report.duplicated > 0 || report.lost > 0) console.log(`join: ${stderr}`);
+      if (report.duplicated > 0 || report.lost > 0) console.log(`join: ${stderr()}`);
       expect(report.expected).toBeGreaterThanOrEqual(20_000);
       expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
         lost: 0,

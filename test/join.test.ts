@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connectorZadd, customerJson, riskEventJson, samTestRecord } from "./fixtures.js";
 import { runStedi, startStedi } from "./support/cli.js";
+import { joinArgs } from "./support/join-args.js";
 import {
   brokers,
   committedOffsets,
@@ -25,22 +26,7 @@ async function joinTopics(label: string, partitions = 1) {
   };
   const group = `test-join-${randomUUID().slice(0, 8)}`;
   const logDir = mkdtempSync(join(tmpdir(), "stedi-logs-"));
-  const flags = [
-    "--brokers",
-    brokers.join(","),
-    "--redis-topic",
-    topics.redis,
-    "--events-topic",
-    topics.events,
-    "--output-topic",
-    topics.output,
-    "--dlq-topic",
-    topics.dlq,
-    "--group",
-    group,
-    "--log-dir",
-    logDir,
-  ];
+  const flags = joinArgs({ brokers, topics, group }, ["--log-dir", logDir]);
   return { topics, group, logDir, flags };
 }
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { connectorZadd, customerJson, exampleRiskEvent, riskEventJson } from "./fixtures.js";
 import { projectRoot } from "./shared.js";
 import { runStedi, startStedi } from "./support/cli.js";
+import { joinArgs } from "./support/join-args.js";
 import { brokers, freshTopic, produce, waitForRecords } from "./support/kafka.js";
 
 // scripts/stack.sh adds a SASL_PLAINTEXT listener beside the plain one, with user stedi.
@@ -155,21 +156,11 @@ describe("join operability", () => {
     await produce(events, [riskEventJson("m.t@test.com", "1"), riskEventJson("m.t@test.com", "2"), "bad"]);
     const running = startStedi([
       "join",
-      "--brokers",
-      brokers.join(","),
-      "--redis-topic",
-      redis,
-      "--events-topic",
-      events,
-      "--output-topic",
-      output,
-      "--dlq-topic",
-      dlq,
-      "--group",
-      `metrics-${Date.now()}`,
-      "--metrics-port",
-      "0",
-      "--no-log",
+      ...joinArgs({ brokers, topics: { redis, events, output, dlq }, group: `metrics-${Date.now()}` }, [
+        "--metrics-port",
+        "0",
+        "--no-log",
+      ]),
     ]);
     await running.waitFor(/metrics on (http:\/\/[^/]+)\/metrics/);
     const base = /metrics on (http:\/\/[^/\s]+)\/metrics/.exec(running.stderr())?.[1] ?? "";

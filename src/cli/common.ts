@@ -67,15 +67,25 @@ export function addCommonOptions(command: Command): Command {
     );
 }
 
-/** Help text after the options: examples, then the environment variables. */
-export function helpFooter(examples: string[]): string {
-  const width = Math.max(...environmentHelp.map(([name]) => name.length));
+/** Keeps options a command accepts but ignores (shared ones that mean nothing to it) out of --help. */
+export function hideOptions(command: Command, longNames: readonly string[]): Command {
+  for (const option of command.options) if (longNames.includes(option.long ?? "")) option.hideHelp();
+  return command;
+}
+
+/**
+ * Help text after the options: examples, then the environment variables, the shared ones first and
+ * then the command's own (`ownEnvironment`), aligned as one list.
+ */
+export function helpFooter(examples: string[], ownEnvironment: [string, string][] = []): string {
+  const environment = [...environmentHelp, ...ownEnvironment];
+  const width = Math.max(...environment.map(([name]) => name.length));
   return [
     "",
     "Examples:",
     ...examples.map((example) => `  $ ${example}`),
     "",
     "Environment:",
-    ...environmentHelp.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`),
+    ...environment.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`),
   ].join("\n");
 }

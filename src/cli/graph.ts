@@ -2,24 +2,11 @@
 
 import { type Command, Option } from "commander";
 import { createReporter } from "../adapters/terminal.js";
-import {
-  type CommonFlags,
-  defaults,
-  type Environment,
-  environmentHelp,
-  resolveCommonConfig,
-} from "../config/config.js";
+import { type CommonFlags, defaults, type Environment, resolveCommonConfig } from "../config/config.js";
 import { type GraphFlags, graphDefaults, graphEnvironmentHelp, resolveGraphConfig } from "../config/graph.js";
 import { runGraph } from "../pipelines/graph.js";
 import { withSignals } from "../pipelines/lifecycle.js";
 import { addCommonOptions, helpFooter } from "./common.js";
-
-/** The common footer, with the graph's own environment variables appended to its list. */
-function graphHelpFooter(examples: string[]): string {
-  const width = Math.max(...[...environmentHelp, ...graphEnvironmentHelp].map(([name]) => name.length));
-  const extra = graphEnvironmentHelp.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`);
-  return [helpFooter(examples), ...extra].join("\n");
-}
 
 export function addGraph(program: Command, env: Environment): void {
   const command = program
@@ -41,11 +28,14 @@ export function addGraph(program: Command, env: Environment): void {
     )
     .addHelpText(
       "after",
-      graphHelpFooter([
-        "stedi graph                        # then open http://127.0.0.1:4567",
-        "stedi graph --from latest --window 60",
-        "stedi graph --host 0.0.0.0 --port 8080 --output-topic customer-risk",
-      ]),
+      helpFooter(
+        [
+          "stedi graph                        # then open http://127.0.0.1:4567",
+          "stedi graph --from latest --window 60",
+          "stedi graph --host 0.0.0.0 --port 8080 --output-topic customer-risk",
+        ],
+        graphEnvironmentHelp,
+      ),
     )
     .action(async (flags: CommonFlags & GraphFlags) => {
       const common = resolveCommonConfig(flags, env);

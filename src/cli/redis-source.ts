@@ -2,18 +2,13 @@
 
 import { type Command, Option } from "commander";
 import { createReporter } from "../adapters/terminal.js";
-import {
-  type CommonFlags,
-  type Environment,
-  environmentHelp,
-  resolveCommonConfig,
-} from "../config/config.js";
-import { defaultRedisUrl } from "../config/redis-url.js";
+import { type CommonFlags, type Environment, resolveCommonConfig } from "../config/config.js";
+import { type RedisSourceFlags, resolveRedisSourceConfig } from "../config/redis-source.js";
+import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { publishedCommands } from "../core/redis-command.js";
-import { type RedisSourceFlags, resolveRedisSourceConfig } from "../core/redis-source-config.js";
 import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
 import { runRedisSource } from "../pipelines/redis-source.js";
-import { addCommonOptions, helpFooter } from "./common.js";
+import { addCommonOptions, helpFooter, hideOptions } from "./common.js";
 
 /** Common options that mean nothing to a source: accepted, not shown. */
 const unusedCommonOptions = [
@@ -24,13 +19,6 @@ const unusedCommonOptions = [
   "--log-dir",
   "--no-log",
 ];
-
-/** REDIS_URL under the shared environment list, aligned with it, unless the list names it already. */
-function redisUrlHelp(): string[] {
-  if (environmentHelp.some(([name]) => name === "REDIS_URL")) return [];
-  const width = Math.max(...environmentHelp.map(([name]) => name.length));
-  return [`  ${"REDIS_URL".padEnd(width)}  Redis URL for redis-source (default ${defaultRedisUrl})`];
-}
 
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
@@ -50,10 +38,7 @@ export function addRedisSource(program: Command, env: Environment): void {
     .description(
       "publish every write made to Redis to the redis-server topic, as the original Redis source connector did",
     );
-  addCommonOptions(command);
-  for (const option of command.options)
-    if (unusedCommonOptions.includes(option.long ?? "")) option.hideHelp();
-  command
+  hideOptions(addCommonOptions(command), unusedCommonOptions)
     .addOption(
       new Option(
         "--redis <url>",
@@ -82,13 +67,15 @@ export function addRedisSource(program: Command, env: Environment): void {
         "nothing lost or repeated. When Redis cannot continue (it restarted without persistence),",
         "the keys it holds are published as snapshot records first. --json prints each record.",
         ...wrap(`Published: ${publishedCommands.join(", ")}; other writes are skipped and counted.`, 90),
-        helpFooter([
-          "stedi redis-source",
-          "stedi redis-source --snapshot --exit-on-idle 5000",
-          "REDIS_URL=rediss://:secret@redis-host:6380 stedi redis-source --brokers kafka1:9092",
-          "stedi redis-source --json | jq .key",
-        ]),
-        ...redisUrlHelp(),
+        helpFooter(
+          [
+            "stedi redis-source",
+            "stedi redis-source --snapshot --exit-on-idle 5000",
+            "REDIS_URL=rediss://:secret@redis-host:6380 stedi redis-source --brokers kafka1:9092",
+            "stedi redis-source --json | jq .key",
+          ],
+          [redisUrlEnvironmentHelp("redis-source")],
+        ),
       ].join("\n"),
     )
     .action(async (flags: CommonFlags & RedisSourceFlags) => {

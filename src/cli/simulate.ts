@@ -1,80 +1,13 @@
 // stedi simulate: flags → config → the simulated seniors' pipeline.
 
-import { randomInt } from "node:crypto";
 import { type Command, Option } from "commander";
-import { z } from "zod";
 import { createReporter } from "../adapters/terminal.js";
-import {
-  type CommonFlags,
-  type Environment,
-  environmentHelp,
-  parseOrThrow,
-  resolveCommonConfig,
-} from "../config/config.js";
-import { defaultRedisUrl, parseRedisUrl } from "../config/redis-url.js";
-import { customersPerActivation, seedFromText } from "../core/simulation.js";
+import { type CommonFlags, type Environment, resolveCommonConfig } from "../config/config.js";
+import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
+import { resolveSimulateConfig, type SimulateFlags, simulateDefaults } from "../config/simulate.js";
 import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
-import { runSimulate, type SimulateConfig } from "../pipelines/simulate.js";
-import { addCommonOptions, helpFooter } from "./common.js";
-
-export type SimulateFlags = {
-  customers?: string;
-  rounds?: string;
-  speed?: string;
-  seed?: string;
-  redis?: string;
-  customerKey?: string;
-  testKey?: string;
-};
-
-export const simulateDefaults = {
-  customers: customersPerActivation,
-  speed: 1,
-  customerKey: "Customer",
-  testKey: "RapidStepTest",
-} as const;
-
-const wholeNumber = (what: string, max: number) =>
-  z.coerce
-    .number({ error: `${what} must be a number` })
-    .int(`${what} must be a whole number`)
-    .positive(`${what} must be positive`)
-    .max(max, `${what} must be at most ${max}`);
-
-export const simulateConfigSchema = z.object({
-  customers: wholeNumber("--customers", 100_000),
-  rounds: wholeNumber("--rounds", Number.MAX_SAFE_INTEGER).optional(),
-  speed: z.coerce
-    .number({ error: "--speed must be a number" })
-    .positive("--speed must be positive")
-    .max(1_000_000, "--speed must be at most 1000000"),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1),
-  redisUrl: z.string().min(1, "--redis is empty"),
-  customerKey: z.string().min(1, "--customer-key is empty"),
-  testKey: z.string().min(1, "--test-key is empty"),
-});
-
-/**
- * Merges the simulate flags over REDIS_URL and the defaults; a run without --seed gets a random
- * one (reported at start, so it can be repeated). Throws a config error (exit 2) on invalid values.
- */
-export function resolveSimulateConfig(flags: SimulateFlags, env: Environment): SimulateConfig {
-  const config = parseOrThrow(simulateConfigSchema, {
-    customers: flags.customers ?? simulateDefaults.customers,
-    rounds: flags.rounds,
-    speed: flags.speed ?? simulateDefaults.speed,
-    seed: flags.seed === undefined ? randomInt(0, 2 ** 32) : seedFromText(flags.seed),
-    redisUrl: flags.redis ?? env.REDIS_URL ?? defaultRedisUrl,
-    customerKey: flags.customerKey ?? simulateDefaults.customerKey,
-    testKey: flags.testKey ?? simulateDefaults.testKey,
-  });
-  parseRedisUrl(config.redisUrl);
-  return config;
-}
+import { runSimulate } from "../pipelines/simulate.js";
+import { addCommonOptions, helpFooter, hideOptions } from "./common.js";
 
 /** Common options that mean nothing to a producer of simulated data: accepted, not shown. */
 const unusedCommonOptions = [
@@ -87,23 +20,13 @@ const unusedCommonOptions = [
   "--no-log",
 ];
 
-/** REDIS_URL under the shared environment list, aligned with it, unless the list names it already. */
-function redisUrlHelp(): string[] {
-  if (environmentHelp.some(([name]) => name === "REDIS_URL")) return [];
-  const width = Math.max(...environmentHelp.map(([name]) => name.length));
-  return [`  ${"REDIS_URL".padEnd(width)}  Redis URL for simulate (default ${defaultRedisUrl})`];
-}
-
 export function addSimulate(program: Command, env: Environment): void {
   const command = program
     .command("simulate")
     .description(
       "simulated seniors as the STEDI app: customers and rapid step tests into Redis, risk scores to stedi-events",
     );
-  addCommonOptions(command);
-  for (const option of command.options)
-    if (unusedCommonOptions.includes(option.long ?? "")) option.hideHelp();
-  command
+  hideOptions(addCommonOptions(command), unusedCommonOptions)
     .addOption(
       new Option(
         "--customers <n>",
@@ -139,13 +62,15 @@ export function addSimulate(program: Command, env: Environment): void {
         "The records' clock starts at the real time and advances 2 s per test; --speed only makes",
         "that happen faster. Emails already in the customer set are never generated again, so a",
         "seed repeats a run (same names, durations and scores) on a Redis without them.",
-        helpFooter([
-          "stedi simulate",
-          "stedi simulate --speed 60 --rounds 10",
-          "stedi simulate --customers 5 --rounds 5 --speed 600 --seed 42 --json",
-          "REDIS_URL=redis://:secret@redis-host:6379/0 stedi simulate --brokers kafka1:9092",
-        ]),
-        ...redisUrlHelp(),
+        helpFooter(
+          [
+            "stedi simulate",
+            "stedi simulate --speed 60 --rounds 10",
+            "stedi simulate --customers 5 --rounds 5 --speed 600 --seed 42 --json",
+            "REDIS_URL=redis://:secret@redis-host:6379/0 stedi simulate --brokers kafka1:9092",
+          ],
+          [redisUrlEnvironmentHelp("simulate")],
+        ),
       ].join("\n"),
     )
     .action(async (flags: CommonFlags & SimulateFlags) => {

@@ -13,6 +13,12 @@ export type RedisEndpoint = {
 
 export const defaultRedisUrl = "redis://127.0.0.1:6379";
 
+/** REDIS_URL's entry in the --help environment list of a command that uses Redis. */
+export const redisUrlEnvironmentHelp = (command: string): [string, string] => [
+  "REDIS_URL",
+  `Redis URL for ${command} (default ${defaultRedisUrl})`,
+];
+
 /** Throws a config error for anything that is not a redis:// or rediss:// URL. */
 export function parseRedisUrl(text: string): RedisEndpoint {
   let url: URL;

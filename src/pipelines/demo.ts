@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { createAdmin, createKafka, ensureTopics, fetchEndOffsets } from "../adapters/kafka.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
+import type { DemoConfig } from "../config/demo.js";
 import { StediError, unavailableError } from "../errors.js";
 import { renderStatus, type StageReading, stageRates } from "../render/demo-status.js";
 import type { Lifecycle } from "./lifecycle.js";
@@ -16,18 +17,6 @@ import type { Lifecycle } from "./lifecycle.js";
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const stedi = join(projectRoot, "bin", "stedi.js");
 const stackScript = join(projectRoot, "scripts", "stack.sh");
-
-export type DemoConfig = {
-  port: number;
-  speed: number;
-  customers: number;
-  redisUrl: string;
-  /** Start (and afterwards stop) the local stack when it is not running. */
-  manageStack: boolean;
-  keepStack: boolean;
-  /** Stop by itself after this long (for scripts and tests). */
-  runForMs?: number | undefined;
-};
 
 type Stage = { name: string; child: ChildProcess; log: string; stderrTail: string[] };
 

@@ -24,12 +24,12 @@ import {
 } from "../adapters/replication.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
+import type { RedisSourceConfig } from "../config/redis-source.js";
 import { describeEndpoint } from "../config/redis-url.js";
 import { type ConnectorRecord, encodeCommandRecord } from "../core/redis-command.js";
 import { decodeRdb } from "../core/redis-rdb.js";
 import type { ReplicationEvent } from "../core/redis-replication-stream.js";
 import { encodeSnapshotRecord } from "../core/redis-snapshot.js";
-import type { RedisSourceConfig } from "../core/redis-source-config.js";
 import { encodePosition, positionKey } from "../core/redis-source-position.js";
 import { createSerial } from "../core/serial.js";
 import { describeCause, StediError } from "../errors.js";

@@ -7,6 +7,7 @@ import { createRedisClient, type RedisClient } from "../adapters/redis.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
 import { describeEndpoint, parseRedisUrl } from "../config/redis-url.js";
+import type { SimulateConfig } from "../config/simulate.js";
 import type { RespValue } from "../core/resp.js";
 import {
   emailOfMember,
@@ -20,18 +21,6 @@ import {
 import { configError, StediError } from "../errors.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { createStdout } from "./output.js";
-
-export type SimulateConfig = {
-  customers: number;
-  /** Rounds to run; undefined runs until stopped. */
-  rounds?: number | undefined;
-  /** Time compression: 1 is real time, 60 makes a simulated minute last a second. */
-  speed: number;
-  seed: number;
-  redisUrl: string;
-  customerKey: string;
-  testKey: string;
-};
 
 export type SimulateCounts = { customers: number; tests: number; scores: number; rounds: number };
 

@@ -7,6 +7,7 @@ import type { Message } from "kafkajs";
 import { type CheckReport, checkJoinOutput } from "../../src/core/output-check.js";
 import { connectorZadd, customerJson, riskEventJson } from "../fixtures.js";
 import { projectRoot } from "../shared.js";
+import { type JoinTopics, joinArgs } from "./join-args.js";
 import type { createKafkaHelpers } from "./kafka.js";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,8 +79,6 @@ export function badEventRecord(index: number): Message {
   return { key: `bad-${index}`, value: (kinds[index % kinds.length] as () => string)() };
 }
 
-export type JoinTopics = { redis: string; events: string; output: string; dlq: string };
-
 export async function joinTopics(
   helpers: ReturnType<typeof createKafkaHelpers>,
   label: string,
@@ -93,7 +92,7 @@ export async function joinTopics(
   };
 }
 
-/** Starts `stedi join` on the topics; its stderr is kept for the report. */
+/** Starts `stedi join` on the topics; its stderr is piped, for captureStderr. */
 export function startJoin(
   topics: JoinTopics,
   options: { brokers: string[]; group: string; extra?: string[] },
@@ -103,23 +102,22 @@ export function startJoin(
     [
       join(projectRoot, "bin", "stedi.js"),
       "join",
-      "--brokers",
-      options.brokers.join(","),
-      "--redis-topic",
-      topics.redis,
-      "--events-topic",
-      topics.events,
-      "--output-topic",
-      topics.output,
-      "--dlq-topic",
-      topics.dlq,
-      "--group",
-      options.group,
-      "--no-log",
-      ...(options.extra ?? []),
+      ...joinArgs({ brokers: options.brokers, topics, group: options.group }, [
+        "--no-log",
+        ...(options.extra ?? []),
+      ]),
     ],
     { cwd: projectRoot, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "ignore", "pipe"] },
   );
+}
+
+/** Collects what `child` writes to stderr from now on; the function returns everything so far. */
+export function captureStderr(child: ChildProcess): () => string {
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return () => stderr;
 }
 
 export const exited = (child: ChildProcess) =>

@@ -1,10 +1,10 @@
 // redis-source's own options, resolved once: flags > environment > defaults (the shared options are
-// resolved by config/config.ts).
+// resolved by config.ts).
 
 import { z } from "zod";
-import { type Environment, parseOrThrow } from "../config/config.js";
-import { defaultRedisUrl, parseRedisUrl, type RedisEndpoint } from "../config/redis-url.js";
 import { configError } from "../errors.js";
+import { type Environment, parseOrThrow } from "./config.js";
+import { defaultRedisUrl, parseRedisUrl, type RedisEndpoint } from "./redis-url.js";
 
 export type RedisSourceFlags = { redis?: string; snapshot?: boolean; offsetsTopic?: string };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveRedisSourceConfig } from "./redis-source-config.js";
+import { resolveRedisSourceConfig } from "./redis-source.js";
 
 describe("resolveRedisSourceConfig", () => {
   it("takes the flag over REDIS_URL over the default, and puts the offsets beside the topic", () => {
