@@ -14,8 +14,7 @@ import {
   resolveConsoleConfig,
   resolveJoinConfig,
 } from "../config/config.js";
-import { type ConsoleView, runConsole } from "../pipelines/console.js";
-import { runJoin } from "../pipelines/join.js";
+import type { ConsoleView } from "../pipelines/console.js";
 import { withSignals } from "../pipelines/lifecycle.js";
 import {
   customerColumns,
@@ -33,6 +32,7 @@ function consoleAction(
   return async (flags: CommonFlags & ConsoleFlags) => {
     const common = resolveCommonConfig(flags, env);
     const consoleConfig = resolveConsoleConfig(flags);
+    const { runConsole } = await import("../pipelines/console.js");
     await withSignals((lifecycle) =>
       runConsole({
         common,
@@ -148,6 +148,7 @@ export function addJoin(program: Command, env: Environment): void {
     .action(async (flags: CommonFlags & JoinFlags) => {
       const common = resolveCommonConfig(flags, env);
       const joinConfig = resolveJoinConfig(flags);
+      const { runJoin } = await import("../pipelines/join.js");
       await withSignals((lifecycle) =>
         runJoin({ common, join: joinConfig, reporter: createReporter(), lifecycle }),
       );

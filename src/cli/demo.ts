@@ -5,7 +5,6 @@ import { createReporter } from "../adapters/terminal.js";
 import { type CommonFlags, type Environment, resolveCommonConfig } from "../config/config.js";
 import { type DemoFlags, demoDefaults, resolveDemoConfig } from "../config/demo.js";
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
-import { runDemo } from "../pipelines/demo.js";
 import { withSignals } from "../pipelines/lifecycle.js";
 import { addCommonOptions, helpFooter } from "./common.js";
 
@@ -44,6 +43,7 @@ export function addDemo(program: Command, env: Environment): void {
     .action(async (flags: CommonFlags & DemoFlags) => {
       const common = resolveCommonConfig(flags, env);
       const demo = resolveDemoConfig(flags, env);
+      const { runDemo } = await import("../pipelines/demo.js");
       await withSignals((lifecycle) => runDemo({ common, demo, reporter: createReporter(), lifecycle }));
     });
 }

@@ -4,7 +4,6 @@ import { type Command, Option } from "commander";
 import { createReporter } from "../adapters/terminal.js";
 import { type CommonFlags, defaults, type Environment, resolveCommonConfig } from "../config/config.js";
 import { type GraphFlags, graphDefaults, graphEnvironmentHelp, resolveGraphConfig } from "../config/graph.js";
-import { runGraph } from "../pipelines/graph.js";
 import { withSignals } from "../pipelines/lifecycle.js";
 import { addCommonOptions, helpFooter } from "./common.js";
 
@@ -40,6 +39,7 @@ export function addGraph(program: Command, env: Environment): void {
     .action(async (flags: CommonFlags & GraphFlags) => {
       const common = resolveCommonConfig(flags, env);
       const graph = resolveGraphConfig(flags, env);
+      const { runGraph } = await import("../pipelines/graph.js");
       await withSignals((lifecycle) => runGraph({ common, graph, reporter: createReporter(), lifecycle }));
     });
 }

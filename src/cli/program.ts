@@ -1,4 +1,5 @@
-// Builds the `stedi` program: one command per job, usage errors routed through StediError.
+// Builds the `stedi` program: one command per job, usage errors routed through StediError. Each
+// command loads its pipeline when it runs, so a command starts (and holds in memory) only its own code.
 
 import { Command, CommanderError } from "commander";
 import type { Environment } from "../config/config.js";

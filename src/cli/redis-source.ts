@@ -7,7 +7,6 @@ import { type RedisSourceFlags, resolveRedisSourceConfig } from "../config/redis
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { publishedCommands } from "../core/redis-command.js";
 import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
-import { runRedisSource } from "../pipelines/redis-source.js";
 import { addCommonOptions, helpFooter, hideOptions } from "./common.js";
 
 /** Common options that mean nothing to a source: accepted, not shown. */
@@ -81,6 +80,7 @@ export function addRedisSource(program: Command, env: Environment): void {
     .action(async (flags: CommonFlags & RedisSourceFlags) => {
       const common = resolveCommonConfig(flags, env);
       const source = resolveRedisSourceConfig(flags, env, common.redisTopic);
+      const { runRedisSource } = await import("../pipelines/redis-source.js");
       const lifecycle = new Lifecycle();
       const unwire = stopOnSignals(lifecycle);
       try {

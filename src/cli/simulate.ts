@@ -6,7 +6,6 @@ import { type CommonFlags, type Environment, resolveCommonConfig } from "../conf
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { resolveSimulateConfig, type SimulateFlags, simulateDefaults } from "../config/simulate.js";
 import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
-import { runSimulate } from "../pipelines/simulate.js";
 import { addCommonOptions, helpFooter, hideOptions } from "./common.js";
 
 /** Common options that mean nothing to a producer of simulated data: accepted, not shown. */
@@ -76,6 +75,7 @@ export function addSimulate(program: Command, env: Environment): void {
     .action(async (flags: CommonFlags & SimulateFlags) => {
       const common = resolveCommonConfig(flags, env);
       const simulate = resolveSimulateConfig(flags, env);
+      const { runSimulate } = await import("../pipelines/simulate.js");
       const lifecycle = new Lifecycle();
       const unwire = stopOnSignals(lifecycle);
       try {
