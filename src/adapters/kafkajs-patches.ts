@@ -1,5 +1,5 @@
-// Two of kafkajs's internal modules are replaced before kafkajs is first loaded; this module must be
-// imported before "kafkajs" (adapters/kafka.ts does so on its first line, the test helpers too).
+// Three of kafkajs's internal modules are replaced before kafkajs is first loaded; this module must
+// be imported before "kafkajs" (adapters/kafka.ts does so on its first line, the test helpers too).
 //
 // - Grouping a produce request's messages by partition: kafkajs copies the partition's array for every
 //   message, which is quadratic in the request's size and dominated the join's profile.
@@ -7,8 +7,11 @@
 //   transaction per message and expects the broker's list in offset order, so when transactions of
 //   several producers interleave on a partition (as on every output partition of the join) records
 //   of aborted transactions reach the application.
+// - Encoding Produce requests: kafkajs builds an encoder per record and copies each record several
+//   times; kafka-produce-encoding.ts writes the same bytes in one pass.
 
 import { createRequire } from "node:module";
+import { encodeProduceRequest, type ProduceRequestArgs } from "./kafka-produce-encoding.js";
 
 const require = createRequire(import.meta.url);
 
@@ -98,6 +101,41 @@ function replaceModule(specifier: string, replacement: unknown): boolean {
   return (require(specifier) as unknown) === replacement;
 }
 
+type ProduceRequest = { encode: () => Promise<{ buf: Buffer; offset: number }> };
+type ProduceRequestModule = (args: ProduceRequestArgs) => ProduceRequest;
+
+/**
+ * Wraps kafkajs's Produce v3 request (which v4–v7 build on) so that its body comes from
+ * encodeProduceRequest, falling back to kafkajs's own encoding for what that leaves to it.
+ * True when installed before kafkajs's later versions captured the original.
+ */
+function installProduceEncoding(): boolean {
+  const path = require.resolve("kafkajs/src/protocol/requests/produce/v3/request.js");
+  const cache = require.cache as Record<string, { exports: unknown } | undefined>;
+  const later = ["v4", "v5", "v6", "v7"].map((version) =>
+    require.resolve(`kafkajs/src/protocol/requests/produce/${version}/request.js`),
+  );
+  if (later.some((laterPath) => cache[laterPath] !== undefined)) return false;
+  const original = require(path) as ProduceRequestModule;
+  const Encoder = require("kafkajs/src/protocol/encoder.js") as new () => { buf: Buffer; offset: number };
+  const wrapped: ProduceRequestModule = (args) => {
+    const request = original(args);
+    return {
+      ...request,
+      encode: async () => {
+        const body = encodeProduceRequest(args);
+        if (body === undefined) return request.encode();
+        const encoder = new Encoder();
+        encoder.buf = body;
+        encoder.offset = body.length;
+        return encoder;
+      },
+    };
+  };
+  (cache[path] as { exports: unknown }).exports = wrapped;
+  return true;
+}
+
 /** True when kafkajs uses these replacements (it was not loaded before this module). */
 export const patchesInstalled = {
   linearGrouping: replaceModule(
@@ -105,4 +143,5 @@ export const patchesInstalled = {
     groupMessagesPerPartition,
   ),
   abortedFilter: replaceModule("kafkajs/src/consumer/filterAbortedMessages.js", filterAbortedMessages),
+  produceEncoding: installProduceEncoding(),
 };
