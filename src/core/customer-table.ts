@@ -7,6 +7,15 @@
 const emptySlot = -1;
 const nonAscii = /[\u0080-\uffff]/;
 
+/**
+ * A slot holds an entry number in its low 24 bits and seven bits of the key's hash above them, so
+ * that a probe passing another key is rejected without reading that key's bytes.
+ */
+const entryBits = 24;
+const entryMask = (1 << entryBits) - 1;
+export const maxCustomers = entryMask;
+const tagOf = (hash: number) => ((hash >>> 25) & 0x7f) << entryBits;
+
 /** Emails are packed into chunks of this many bytes; an address is chunk × chunkSize + position. */
 const chunkBits = 20;
 const chunkSize = 1 << chunkBits;
@@ -93,23 +102,33 @@ export class CustomerTable {
   }
 
   private matches(entry: number, key: Key): boolean {
-    const { chunk, start, length } = this.emailOf(entry);
+    const address = this.addresses[entry] as number;
+    const chunk = this.chunks[address >>> chunkBits] as Uint8Array;
+    let at = address & (chunkSize - 1);
+    let length = chunk[at++] as number;
+    if (length >= 0x80) {
+      const { start, length: long } = this.emailOf(entry);
+      at = start;
+      length = long;
+    }
     if (length !== key.length) return false;
     if (key.ascii !== undefined) {
-      for (let i = 0; i < length; i += 1) if (chunk[start + i] !== key.ascii.charCodeAt(i)) return false;
+      for (let i = 0; i < length; i += 1) if (chunk[at + i] !== key.ascii.charCodeAt(i)) return false;
       return true;
     }
-    for (let i = 0; i < length; i += 1) if (chunk[start + i] !== key.bytes[i]) return false;
+    for (let i = 0; i < length; i += 1) if (chunk[at + i] !== key.bytes[i]) return false;
     return true;
   }
 
   /** The slot holding the key's entry, or the empty slot where it would go. */
   private slotOf(key: Key): number {
     const mask = this.slots.length - 1;
+    const tag = tagOf(key.hash);
     let slot = key.hash & mask;
     for (;;) {
-      const entry = this.slots[slot] as number;
-      if (entry === emptySlot || this.matches(entry, key)) return slot;
+      const value = this.slots[slot] as number;
+      if (value === emptySlot) return slot;
+      if ((value & ~entryMask) === tag && this.matches(value & entryMask, key)) return slot;
       slot = (slot + 1) & mask;
     }
   }
@@ -129,9 +148,10 @@ export class CustomerTable {
     const mask = slotCount - 1;
     for (let entry = 0; entry < this.count; entry += 1) {
       const { chunk, start, length } = this.emailOf(entry);
-      let slot = hashBytes(chunk, start, start + length) & mask;
+      const hash = hashBytes(chunk, start, start + length);
+      let slot = hash & mask;
       while (this.slots[slot] !== emptySlot) slot = (slot + 1) & mask;
-      this.slots[slot] = entry;
+      this.slots[slot] = tagOf(hash) | entry;
     }
   }
 
@@ -176,8 +196,11 @@ export class CustomerTable {
     let slot = this.slotOf(key);
     const existing = this.slots[slot] as number;
     if (existing !== emptySlot) {
-      this.years[existing] = birthYear;
+      this.years[existing & entryMask] = birthYear;
       return;
+    }
+    if (this.count === maxCustomers) {
+      throw new RangeError(`the customer table is full at ${maxCustomers} customers`);
     }
     if (this.count === this.addresses.length) {
       this.resize(this.addresses.length * 2);
@@ -186,15 +209,15 @@ export class CustomerTable {
     const entry = this.count;
     this.addresses[entry] = this.store(key);
     this.years[entry] = birthYear;
-    this.slots[slot] = entry;
+    this.slots[slot] = tagOf(key.hash) | entry;
     this.count += 1;
   }
 
   /** The birth year as written (four digits, e.g. "0007"), or undefined for an unknown email. */
   birthYearOf(email: string): string | undefined {
-    const entry = this.slots[this.slotOf(keyOf(email))] as number;
-    if (entry === emptySlot) return undefined;
-    const year = this.years[entry] as number;
+    const value = this.slots[this.slotOf(keyOf(email))] as number;
+    if (value === emptySlot) return undefined;
+    const year = this.years[value & entryMask] as number;
     let text = this.yearTexts.get(year);
     if (text === undefined) {
       text = String(year).padStart(4, "0");

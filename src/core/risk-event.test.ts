@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sharedPath } from "../../test/shared.js";
-import { decodeRiskEvent } from "./risk-event.js";
+import { decodeRiskEvent, decodeRiskScore, scanRiskScore } from "./risk-event.js";
 
 const readLines = (...parts: string[]) =>
   readFileSync(sharedPath(...parts), "utf8")
@@ -56,5 +56,90 @@ describe("decodeRiskEvent", () => {
     const decoded = decodeRiskEvent(text);
     expect(decoded.ok).toBe(false);
     expect(!decoded.ok && decoded.reason).toContain(reason);
+  });
+});
+
+/** A seeded PRNG (mulberry32), so the mutations are the same on every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What the general decoder makes of an event, in the fast path's terms. */
+function general(text: string) {
+  const decoded = decodeRiskEvent(text);
+  return decoded.ok ? { customer: decoded.value.customer, score: decoded.value.score } : undefined;
+}
+
+describe("scanRiskScore (the join's fast path)", () => {
+  const events = readFileSync(sharedPath("real-data", "stedi-events.jsonl"), "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "");
+
+  it("reads the real STEDI app's events as the general decoder does", () => {
+    let recognised = 0;
+    for (const line of events) {
+      const scanned = scanRiskScore(Buffer.from(line));
+      if (scanned === undefined) continue;
+      recognised += 1;
+      expect(scanned).toEqual(general(line));
+    }
+    expect(recognised).toBe(events.length);
+  });
+
+  it("leaves other layouts and bad events to the general decoder, which explains them", () => {
+    const others = [
+      '{"score":7.0,"customer":"a@test.com"}',
+      '{"customer":"a@test.com", "score":7.0}',
+      '{"customer":"a\\u0040test.com","score":7.0}',
+      '{"customer":"é@test.com","score":7.0}',
+      '{"customer":"a@test.com","score":7.0,"riskDate":"2020-02-30T10:00:00.000Z"}',
+      '{"customer":"a@test.com","score":7.0,"riskDate":"2020-02-03T24:00:00.000Z"}',
+      '{"customer":"a@test.com","score":7.0,"riskDate":"2020-02-03T10:00:00Z"}',
+      '{"customer":"","score":7.0}',
+      '{"customer":"a@test.com","score":"7.0"}',
+      '{"customer":"a@test.com","score":07}',
+    ];
+    for (const text of others) expect(scanRiskScore(Buffer.from(text)), text).toBeUndefined();
+    expect(decodeRiskScore(Buffer.from(others[0] as string))).toEqual({
+      ok: true,
+      value: { customer: "a@test.com", score: 7 },
+    });
+    expect(decodeRiskScore(Buffer.from('{"customer":"a@test.com","score":"7.0"}')).ok).toBe(false);
+    expect(decodeRiskScore(null).ok).toBe(false);
+  });
+
+  it("never disagrees with the general decoder on mutated events", () => {
+    const random = seeded(21);
+    const alphabet = '{}":,.-+0123456789eETZ:a@\\ ';
+    const originals = [
+      '{"customer":"Jason.Mitra@test.com","score":7.0,"riskDate":"2020-09-14T07:54:06.417Z"}',
+      '{"customer":"a@test.com","score":-0.5}',
+      '{"customer":"b@test.com","score":1.25e2,"riskDate":"2000-02-29T23:59:59.999Z"}',
+    ];
+    let recognised = 0;
+    for (let round = 0; round < 30_000; round += 1) {
+      const original = originals[round % originals.length] as string;
+      const at = Math.floor(random() * original.length);
+      const character = alphabet[Math.floor(random() * alphabet.length)] as string;
+      const kind = Math.floor(random() * 3);
+      const mutated =
+        kind === 0
+          ? original.slice(0, at) + original.slice(at + 1)
+          : kind === 1
+            ? original.slice(0, at) + character + original.slice(at)
+            : original.slice(0, at) + character + original.slice(at + 1);
+      const scanned = scanRiskScore(Buffer.from(mutated));
+      if (scanned === undefined) continue;
+      recognised += 1;
+      expect(scanned, mutated).toEqual(general(mutated));
+    }
+    expect(recognised).toBeGreaterThan(5000);
   });
 });

@@ -16,7 +16,7 @@ import {
   encodeWaiting,
   type StoredPending,
 } from "../core/pending-log.js";
-import { decodeRiskEvent } from "../core/risk-event.js";
+import { decodeRiskScore } from "../core/risk-event.js";
 import { createSerial, type Serial } from "../core/serial.js";
 
 /** Where a risk event came from, kept while it waits so it can be dead-lettered with its bytes. */
@@ -210,7 +210,7 @@ export class PartitionTask {
       const waiting: Message[] = [];
       for (let index = first; index < all.length; index += 1) {
         const message = all[index] as KafkaMessage;
-        const decoded = decodeRiskEvent(message.value?.toString("utf8") ?? "");
+        const decoded = decodeRiskScore(message.value);
         if (!decoded.ok) {
           const where = {
             topic: this.context.eventsTopic,
