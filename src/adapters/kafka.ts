@@ -187,13 +187,40 @@ export async function ensureTopics(
     );
     if (missing.length === 0) return;
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((spec) => ({ numPartitions: 1, ...spec })),
     });
+    await waitForLeaders(
+      admin,
+      missing.map((spec) => spec.topic),
+      connection.connectTimeoutMs,
+    );
   } catch (error) {
     // Another process may have created the same topic between list and create.
     if ((error as { type?: string }).type === "TOPIC_ALREADY_EXISTS") return;
     throw kafkaFailure(connection, `creating topics ${specs.map((spec) => spec.topic).join(", ")}`, error);
+  }
+}
+
+/**
+ * Waits until every partition of new topics has a leader. kafkajs's own wait sleeps its retry
+ * interval (200 ms) after the first look, most of a first start's time; leaders come within a few ms.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+    const ready =
+      metadata !== undefined &&
+      metadata.topics.length === topics.length &&
+      metadata.topics.every(
+        ({ partitions }) =>
+          partitions.length > 0 &&
+          partitions.every((partition) => partition.leader >= 0 && partition.partitionErrorCode === 0),
+      );
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`no leader for ${topics.join(", ")} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 

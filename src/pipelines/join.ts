@@ -117,7 +117,13 @@ export async function runJoin(options: {
       common.outputTopic,
       common.dlqTopic,
     ]);
-    const partitions = await partitionCount(connection, admin, common.eventsTopic);
+    // Independent look-ups, at once: start-up time is mostly round trips to the broker.
+    let partitions: number;
+    [partitions, outputPartitions, customerEnds] = await Promise.all([
+      partitionCount(connection, admin, common.eventsTopic),
+      partitionCount(connection, admin, common.outputTopic),
+      fetchEndOffsets(connection, admin, common.redisTopic),
+    ]);
     await ensureTopics(connection, admin, [
       {
         topic: changelogTopic,
@@ -125,8 +131,6 @@ export async function runJoin(options: {
         configEntries: [{ name: "cleanup.policy", value: "compact" }],
       },
     ]);
-    customerEnds = await fetchEndOffsets(connection, admin, common.redisTopic);
-    outputPartitions = await partitionCount(connection, admin, common.outputTopic);
   } catch (error) {
     await admin.disconnect().catch(() => undefined);
     throw error;
