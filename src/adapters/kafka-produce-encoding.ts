@@ -108,11 +108,13 @@ function lengthOf(data: unknown): number | undefined {
 const bytesFieldSize = (length: number) => (length < 0 ? 1 : varIntSize(length) + length);
 
 /** Header entries in kafkajs's order: keys in object order, array values expanded. */
+const noHeaders: [string, Buffer | string][] = [];
+
 function headerEntries(
   headers: Record<string, unknown> | undefined,
 ): [string, Buffer | string][] | undefined {
+  if (headers === undefined) return noHeaders;
   const entries: [string, Buffer | string][] = [];
-  if (headers === undefined) return entries;
   for (const key of Object.keys(headers)) {
     const value = headers[key];
     for (const item of Array.isArray(value) ? value : [value]) {

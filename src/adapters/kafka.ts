@@ -265,7 +265,8 @@ const lengthOf = (data: Buffer | string | null | undefined) =>
 /** An upper bound of a record's size in a record batch: key, value, headers and framing. */
 const sizeOf = (message: Message) => {
   let size = 64 + lengthOf(message.key) + lengthOf(message.value);
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
+  if (message.headers === undefined) return size;
+  for (const [name, value] of Object.entries(message.headers)) {
     for (const item of Array.isArray(value) ? value : [value])
       size += 16 + Buffer.byteLength(name) + lengthOf(item);
   }
