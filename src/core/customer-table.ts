@@ -1,7 +1,7 @@
 // The customer side of the join: the latest birth year per email, the only state that grows with
 // customers. Stored compactly: each email's bytes, behind a variable-length size, in fixed-size
 // chunks that never move; per customer only a chunk address and a birth year in typed arrays; and an
-// open-addressing hash index over them. About 40 bytes per customer (a JavaScript Map takes 80), no
+// open-addressing hash index over them. About 45 bytes per customer (a JavaScript Map takes 80), no
 // copy of the emails as the table grows, and nothing for the garbage collector to trace.
 
 const emptySlot = -1;

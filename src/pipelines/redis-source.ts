@@ -370,9 +370,8 @@ async function fenceEarlierRuns(connection: KafkaConnection, producer: Producer)
 }
 
 /**
- * Sends records in requests under the broker's batch size limit (and of at most `requestMessages`:
- * kafkajs groups a request's messages in quadratic time), the last one together with the
- * position, then commits.
+ * Sends records in requests under the broker's batch size limit and of at most `requestMessages`,
+ * the last one together with the position, then commits.
  */
 async function publish(
   connection: KafkaConnection,
