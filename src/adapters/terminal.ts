@@ -1,7 +1,7 @@
 // The terminal: data to stdout, warnings, progress and summaries to stderr, colours only where wanted.
 
 import { chalkStderr as colour } from "chalk";
-import ora, { type Ora } from "ora";
+import type { Ora } from "ora";
 import { RateLimiter } from "../core/rate-limit.js";
 
 export type Reporter = {
@@ -19,6 +19,14 @@ export function createReporter(options: { quiet?: boolean } = {}): Reporter {
   const limiter = new RateLimiter(5, 5000);
   const interactive = process.stderr.isTTY === true && !process.env.CI;
   let spinner: Ora | undefined;
+  // The spinner library takes a noticeable part of start-up to load: only a terminal gets it, and
+  // it loads while the command connects (status lines before that are simply not drawn).
+  let makeSpinner: typeof import("ora").default | undefined;
+  if (interactive && !options.quiet) {
+    void import("ora").then((module) => {
+      makeSpinner = module.default;
+    });
+  }
 
   const write = (line: string) => {
     if (spinner?.isSpinning) spinner.clear();
@@ -44,8 +52,9 @@ export function createReporter(options: { quiet?: boolean } = {}): Reporter {
     },
     status(text) {
       if (!interactive || options.quiet) return;
-      if (!spinner) spinner = ora({ text, stream: process.stderr, discardStdin: false }).start();
-      else spinner.text = text;
+      if (spinner) spinner.text = text;
+      else if (makeSpinner)
+        spinner = makeSpinner({ text, stream: process.stderr, discardStdin: false }).start();
     },
     close() {
       spinner?.stop();
