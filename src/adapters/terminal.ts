@@ -17,7 +17,9 @@ export type Reporter = {
 
 export function createReporter(options: { quiet?: boolean } = {}): Reporter {
   const limiter = new RateLimiter(5, 5000);
-  const interactive = process.stderr.isTTY === true && !process.env.CI;
+  // A terminal that reports no width (some pseudo-terminals) would make every spinner frame clear
+  // "infinitely" many lines: no spinner there.
+  const interactive = process.stderr.isTTY === true && !process.env.CI && (process.stderr.columns ?? 0) > 0;
   let spinner: Ora | undefined;
   // The spinner library takes a noticeable part of start-up to load: only a terminal gets it, and
   // it loads while the command connects (status lines before that are simply not drawn).
