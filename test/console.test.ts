@@ -15,6 +15,13 @@ const common = (logDir: string) => [
   logDir,
 ];
 
+/** The objects of JSON-lines output. */
+const jsonLines = (stdout: string) =>
+  stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
 describe("stedi events-console", () => {
   it("prints risk scores as Spark console batches, logs them, and reports bad records", async () => {
     const topic = await freshTopic("events");
@@ -71,12 +78,7 @@ describe("stedi events-console", () => {
     }
     const result = await runStedi(["events-console", "--events-topic", topic, "--json", ...common(logDir)]);
     expect(result.code, result.stderr).toBe(0);
-    expect(
-      result.stdout
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line).customer),
-    ).toEqual(["Committed@test.com"]);
+    expect(jsonLines(result.stdout).map((event) => event.customer)).toEqual(["Committed@test.com"]);
   });
 
   it("writes one JSON object per line with --json", async () => {
@@ -85,12 +87,7 @@ describe("stedi events-console", () => {
     await produce(topic, [exampleRiskEvent(), riskEventJson("a@test.com", "-0.5")]);
     const result = await runStedi(["events-console", "--events-topic", topic, "--json", ...common(logDir)]);
     expect(result.code, result.stderr).toBe(0);
-    expect(
-      result.stdout
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line)),
-    ).toEqual([
+    expect(jsonLines(result.stdout)).toEqual([
       { customer: "Jason.Mitra@test.com", score: 7, riskDate: "2020-09-14T07:54:06.417Z" },
       { customer: "a@test.com", score: -0.5, riskDate: "2020-09-14T07:54:06.417Z" },
     ]);

@@ -15,6 +15,7 @@ import {
   customerRecords,
   eventRecords,
   exited,
+  expectExactlyOnce,
   joinTopics,
   seeded,
   sleep,
@@ -86,11 +87,7 @@ describe("fault suite", () => {
     console.log(summary("(a) 5 × SIGKILL", report));
     if (report.lost > 0) console.log(`final run: ${finalRun}`);
     expect(report.expected).toBe(20_000);
-    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
-      lost: 0,
-      duplicated: 0,
-      misrouted: 0,
-    });
+    expectExactlyOnce(report);
   }, 180_000);
 
   it("(c) three instances share the partitions; one is killed mid-run", async () => {
@@ -113,11 +110,7 @@ describe("fault suite", () => {
     const report = await check(shared, topics);
     console.log(summary("(c) 3 instances, 1 killed", report));
     expect(report.expected).toBe(20_000);
-    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
-      lost: 0,
-      duplicated: 0,
-      misrouted: 0,
-    });
+    expectExactlyOnce(report);
   }, 180_000);
 
   it("(d) 10,000 mutated and malformed records mixed into both inputs", async () => {
@@ -159,11 +152,7 @@ describe("fault suite", () => {
       );
     }
     expect(report.expected).toBe(10_000);
-    expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
-      lost: 0,
-      duplicated: 0,
-      misrouted: 0,
-    });
+    expectExactlyOnce(report);
     expect(report.bad).toHaveLength(10_000);
     expect(report.missingDeadLetters).toEqual([]);
     expect(report.duplicatedDeadLetters).toBe(0);
@@ -219,11 +208,7 @@ describe("fault suite", () => {
       );
       if (report.duplicated > 0 || report.lost > 0) console.log(`join: ${stderr()}`);
       expect(report.expected).toBeGreaterThanOrEqual(20_000);
-      expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
-        lost: 0,
-        duplicated: 0,
-        misrouted: 0,
-      });
+      expectExactlyOnce(report);
     } finally {
       await helpers.close();
       await stack("down");

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { seeded } from "../../test/support/random.js";
 import {
   crc32c,
   encodeProduceRequest,
@@ -36,18 +37,6 @@ const kafkajsEncoding = kafkajsProduceRequest();
 const crc32cOfKafkajs = require("kafkajs/src/protocol/recordBatch/crc32C/index.js") as (
   bytes: Buffer,
 ) => number;
-
-/** A seeded PRNG (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const now = 1_764_000_000_123;
 afterEach(() => {

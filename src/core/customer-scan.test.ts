@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sharedPath } from "../../test/shared.js";
+import { mutate, seeded } from "../../test/support/random.js";
 import { customerBirthYear, customerRecord } from "../bench/workload.js";
 import { encodeBase64 } from "./base64.js";
 import { scanCustomerZadd } from "./customer-scan.js";
@@ -40,18 +41,6 @@ function generalDecoding(text: string): CustomerKey[] | undefined {
   if (!decoded.ok || decoded.value.kind !== "customers" || decoded.value.rejected.length > 0)
     return undefined;
   return decoded.value.customers.map(({ email, birthYear }) => ({ email, birthYear }));
-}
-
-/** A seeded PRNG (mulberry32), so the mutations are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("scanCustomerZadd", () => {
@@ -116,14 +105,6 @@ describe("scanCustomerZadd", () => {
   it("never disagrees with the general decoder on mutated records and mutated customers", () => {
     const random = seeded(5);
     const alphabet = '{}[]":,.-0123456789eE+/=AQaqxz\\ ';
-    const mutate = (text: string) => {
-      const at = Math.floor(random() * text.length);
-      const character = alphabet[Math.floor(random() * alphabet.length)] as string;
-      const kind = Math.floor(random() * 3);
-      if (kind === 0) return text.slice(0, at) + text.slice(at + 1);
-      if (kind === 1) return text.slice(0, at) + character + text.slice(at);
-      return text.slice(0, at) + character + text.slice(at + 1);
-    };
     const records = [
       zadd([customer("a@test.com")]),
       zadd([customer("a@test.com"), customer("b@test.com", "1999-12-31")], { score: "-2.5" }),
@@ -134,8 +115,8 @@ describe("scanCustomerZadd", () => {
     for (let round = 0; round < 20_000; round += 1) {
       const mutated =
         round % 2 === 0
-          ? mutate(records[round % records.length] as string)
-          : zadd([mutate(members[round % members.length] as string)]);
+          ? mutate(records[round % records.length] as string, random, alphabet)
+          : zadd([mutate(members[round % members.length] as string, random, alphabet)]);
       const scanned = scan(mutated);
       if (scanned === undefined) continue;
       recognised += 1;

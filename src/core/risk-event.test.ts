@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sharedPath } from "../../test/shared.js";
+import { mutate, seeded } from "../../test/support/random.js";
 import { decodeRiskEvent, decodeRiskScore, scanRiskScore } from "./risk-event.js";
 
 const readLines = (...parts: string[]) =>
@@ -59,18 +60,6 @@ describe("decodeRiskEvent", () => {
   });
 });
 
-/** A seeded PRNG (mulberry32), so the mutations are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** What the general decoder makes of an event, in the fast path's terms. */
 function general(text: string) {
   const decoded = decodeRiskEvent(text);
@@ -125,16 +114,7 @@ describe("scanRiskScore (the join's fast path)", () => {
     ];
     let recognised = 0;
     for (let round = 0; round < 30_000; round += 1) {
-      const original = originals[round % originals.length] as string;
-      const at = Math.floor(random() * original.length);
-      const character = alphabet[Math.floor(random() * alphabet.length)] as string;
-      const kind = Math.floor(random() * 3);
-      const mutated =
-        kind === 0
-          ? original.slice(0, at) + original.slice(at + 1)
-          : kind === 1
-            ? original.slice(0, at) + character + original.slice(at)
-            : original.slice(0, at) + character + original.slice(at + 1);
+      const mutated = mutate(originals[round % originals.length] as string, random, alphabet);
       const scanned = scanRiskScore(Buffer.from(mutated));
       if (scanned === undefined) continue;
       recognised += 1;

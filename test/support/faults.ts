@@ -4,25 +4,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Message } from "kafkajs";
+import { expect } from "vitest";
 import { type CheckReport, checkJoinOutput } from "../../src/core/output-check.js";
 import { connectorZadd, customerJson, riskEventJson } from "../fixtures.js";
 import { projectRoot } from "../shared.js";
+
+export { seeded } from "./random.js";
+
 import { type JoinTopics, joinArgs } from "./join-args.js";
 import type { createKafkaHelpers } from "./kafka.js";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A seeded PRNG (mulberry32): scenarios are random but repeatable. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const customerEmail = (index: number) => `Fault.Customer${index}@test.com`;
 
@@ -153,6 +145,15 @@ export async function check(helpers: ReturnType<typeof createKafkaHelpers>, topi
   const missingDeadLetters = report.bad.filter((where) => !deadLettered.has(where));
   const duplicatedDeadLetters = [...deadLettered.values()].filter((count) => count > 1).length;
   return { ...report, deadLetters: dlq.length, missingDeadLetters, duplicatedDeadLetters };
+}
+
+/** Every expected output once: none lost, none twice, none that the inputs do not call for. */
+export function expectExactlyOnce(report: CheckReport): void {
+  expect({ lost: report.lost, duplicated: report.duplicated, misrouted: report.misrouted }).toEqual({
+    lost: 0,
+    duplicated: 0,
+    misrouted: 0,
+  });
 }
 
 export const summary = (name: string, report: Awaited<ReturnType<typeof check>>) =>
