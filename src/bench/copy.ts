@@ -1,7 +1,7 @@
 // The pipe limit: `node dist/bench/copy.js` copies one topic to another the way `stedi join` moves
 // records — the same kafkajs client settings, a transactional producer per input partition, requests
-// of at most 1000 records, the consumed offset sent and committed with each fetched batch — but with no
-// decoding and no join. Whatever the join achieves is compared with this.
+// built by the same sendRecords, the consumed offset sent and committed with each fetched batch — but
+// with no decoding and no join. Whatever the join achieves is compared with this.
 
 import { parseArgs } from "node:util";
 import type { EachBatchPayload, Producer } from "kafkajs";
