@@ -8,7 +8,7 @@ import type { KafkaMessage, Message, Producer } from "kafkajs";
 import { connectProducer, consumeFromStart, sleep, waitFor } from "./broker.js";
 import type { BenchContext } from "./context.js";
 import { Histogram, summarizeMicros } from "./histogram.js";
-import { spawnCopy, spawnJoin, stop } from "./processes.js";
+import { isRunning, spawnCopy, spawnJoin, stop } from "./processes.js";
 import type { BenchResult, LatencyRate } from "./results.js";
 import { dueCount, intendedTime } from "./schedule.js";
 import { createRandom, scoreOfGraphRecord, sequencedEventRecord, sequenceOfScore } from "./workload.js";
@@ -235,8 +235,7 @@ async function measureRates(
         Math.max(15_000, options.durationSeconds * 1000),
         50,
       );
-      if (pipeline && pipeline.child.exitCode !== null)
-        throw new Error(`${label} exited during the latency run`);
+      if (pipeline && !isRunning(pipeline.child)) throw new Error(`${label} exited during the latency run`);
       const received = ledger.received[phase] ?? 0;
       const result: LatencyRate = {
         rate,

@@ -128,20 +128,44 @@ export async function waitOrStop(spawned: Spawned, timeoutMs: number): Promise<n
   }
 }
 
+/** Whether a child is still running (a process killed by a signal has no exit code either). */
+export const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
 /** Asks a child to stop (SIGTERM: finish the batch, commit, exit) and waits, killing it after graceMs. */
 export async function stop(spawned: Spawned, graceMs = 15_000): Promise<number | null> {
-  if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) return spawned.child.exitCode;
+  if (!isRunning(spawned.child)) return spawned.child.exitCode;
   spawned.child.kill("SIGTERM");
   return waitOrStop(spawned, graceMs);
 }
 
-/** Signals every child still running; with SIGKILL it is final (used on the way out). */
-export function signalAll(signal: NodeJS.Signals): number {
-  for (const child of live) child.kill(signal);
-  return live.size;
+/** Process groups of detached children (the Spark driver and its JVM), stopped as a whole. */
+const groups = new Set<number>();
+
+/** Signals a whole process group; false when it has gone (signal 0 only asks). */
+export function signalGroup(group: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-group, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-export const liveChildren = (): number => live.size;
+/** Registers a detached child's process group for cleanup; returns the call that forgets it. */
+export function trackGroup(group: number): () => void {
+  groups.add(group);
+  return () => groups.delete(group);
+}
+
+/** Signals every child and group still running; with SIGKILL it is final (used on the way out). */
+export function signalAll(signal: NodeJS.Signals): number {
+  for (const child of live) child.kill(signal);
+  for (const group of groups) signalGroup(group, signal);
+  return liveChildren();
+}
+
+export const liveChildren = (): number =>
+  live.size + [...groups].filter((group) => signalGroup(group, 0)).length;
 
 /** VmRSS and VmHWM of a process in MiB; undefined once it has gone. */
 export function readMemory(pid: number): { rssMiB: number; peakMiB: number } | undefined {

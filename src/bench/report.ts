@@ -83,6 +83,7 @@ export function renderReport(result: BenchResult): string {
     );
     sections.push(table.toString());
     if (sat.spark && "error" in sat.spark) sections.push(`Spark: not measured: ${sat.spark.error}`);
+    else if (sat.spark) sections.push(`outputs, Spark against stedi: ${sat.spark.outputsCompared}`);
   }
   if (result.latency) {
     const table = plainTable([

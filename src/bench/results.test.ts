@@ -100,6 +100,8 @@ describe("evaluateTargets", () => {
           startupMs: 1,
           eventsPerSecond: 30_000,
           steadyEventsPerSecond: 40_000,
+          timedOut: false,
+          outputsCompared: "same count",
         },
       },
       latency: {

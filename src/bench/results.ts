@@ -27,6 +27,10 @@ export type SparkRun = {
   eventsPerSecond: number;
   /** outputs / (last − first output). */
   steadyEventsPerSecond: number;
+  /** The timeout ended the run before every expected output came. */
+  timedOut: boolean;
+  /** Spark's output count against stedi's, explained by the two joins' semantics. */
+  outputsCompared: string;
 };
 
 export type LatencyRate = {

@@ -3,7 +3,7 @@
 
 import { consumeFromStart, produceAll, sleep, waitFor } from "./broker.js";
 import type { BenchContext } from "./context.js";
-import { MemorySampler, spawnJoin, stop } from "./processes.js";
+import { isRunning, MemorySampler, spawnJoin, stop } from "./processes.js";
 import type { RssRun, RssStep } from "./results.js";
 import { createRandom, riskEventRecord } from "./workload.js";
 
@@ -44,7 +44,7 @@ async function measureTable(context: BenchContext, customers: number): Promise<R
   const memory = new MemorySampler(joinProcess.pid);
   const random = createRandom(options.seed + 2);
   const baseTime = Date.parse("2026-01-01T00:00:00.000Z");
-  const alive = () => joinProcess.child.exitCode === null && joinProcess.child.signalCode === null;
+  const alive = () => isRunning(joinProcess.child);
   try {
     // One event for a known customer: it comes out once the whole table is loaded.
     await produceAll(broker.kafka, events, 1, () => ({

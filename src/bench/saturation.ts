@@ -7,49 +7,6 @@ import { MemorySampler, type Spawned, spawnCopy, spawnJoin, waitOrStop } from ".
 import type { BenchResult, SparkRun, ThroughputRun } from "./results.js";
 import { createRandom, riskEventRecord } from "./workload.js";
 
-type SparkOptions = {
-  brokers: string[];
-  redisTopic: string;
-  eventsTopic: string;
-  outputTopic: string;
-  partitions: number;
-  expectedOutputs: number;
-  timeoutMs: number;
-  log: (line: string) => void;
-};
-type SparkOutcome = {
-  seconds: number;
-  firstOutputMs: number;
-  outputs: number;
-  peakRssMiB: number;
-  startupMs: number;
-};
-type RunSparkJoin = (options: SparkOptions) => Promise<SparkOutcome>;
-
-/**
- * Loads `runSparkJoin` from ./spark.js next to this module. The specifier is computed so that tsc does
- * not need the file: the bench builds and runs whether or not the Spark harness exists. Throws a clear
- * error when it is missing or does not export the function.
- */
-async function loadSpark(): Promise<RunSparkJoin> {
-  const specifier = ["./spark", "js"].join(".");
-  let loaded: unknown;
-  try {
-    loaded = await import(specifier);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND") {
-      throw new Error(
-        "--vs spark needs src/bench/spark.ts (runSparkJoin), which is not built into dist/bench/",
-      );
-    }
-    throw error;
-  }
-  const run = (loaded as { runSparkJoin?: unknown }).runSparkJoin;
-  if (typeof run !== "function") throw new Error("dist/bench/spark.js does not export runSparkJoin");
-  return run as RunSparkJoin;
-}
-
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
 async function measure(
@@ -117,10 +74,12 @@ async function measure(
 async function measureSpark(
   context: BenchContext,
   topics: { redis: string; events: string },
+  joinOutputs: number,
 ): Promise<SparkRun | { error: string }> {
   const { broker, options } = context;
   try {
-    const runSparkJoin = await loadSpark();
+    // Loaded only when asked: the Spark harness and its install are needed by --vs spark alone.
+    const { explainOutputCounts, runSparkJoin } = await import("./spark.js");
     const output = broker.name("spark-out");
     await broker.createTopics([{ topic: output, partitions: options.partitions }]);
     context.log("running the Spark join on the same input topics");
@@ -140,7 +99,14 @@ async function measureSpark(
       outputs: outcome.outputs,
       peakRssMiB: round(outcome.peakRssMiB, 1),
       startupMs: Math.round(outcome.startupMs),
-      eventsPerSecond: Math.round(options.events / outcome.seconds),
+      timedOut: outcome.timedOut,
+      outputsCompared: explainOutputCounts({
+        stedi: joinOutputs,
+        spark: outcome.outputs,
+        sparkTimedOut: outcome.timedOut,
+      }),
+      // What Spark delivered: all events, unless the timeout stopped it first.
+      eventsPerSecond: Math.round(outcome.outputs / outcome.seconds),
       steadyEventsPerSecond: Math.round(
         outcome.outputs / Math.max(0.001, outcome.seconds - outcome.firstOutputMs / 1000),
       ),
@@ -180,7 +146,9 @@ export async function runSaturation(context: BenchContext): Promise<NonNullable<
       (kind === "join" ? joinRuns : copyRuns).push(run);
     }
   }
-  const spark = options.vsSpark ? await measureSpark(context, topics) : undefined;
+  const spark = options.vsSpark
+    ? await measureSpark(context, topics, Math.min(...joinRuns.map((run) => run.outputs)))
+    : undefined;
   return {
     customers: options.customers,
     events: options.events,

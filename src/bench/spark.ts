@@ -14,6 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type Consumer, Kafka, logLevel } from "kafkajs";
+import { isRunning, signalGroup, trackGroup } from "./processes.js";
 
 export interface SparkJoinOptions {
   brokers: string[];
@@ -138,14 +139,6 @@ function groupResidentBytes(group: number): number {
   return total;
 }
 
-function killGroup(group: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-group, signal);
-  } catch {
-    // already gone
-  }
-}
-
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 async function runSetup(log: (line: string) => void): Promise<{ python: string; jars: string[] }> {
@@ -218,14 +211,14 @@ class OutputCounter {
 
 /** Stops Spark: SIGTERM lets join.py stop its query and session; whatever is left of the group is killed. */
 async function stopSpark(child: ChildProcess, group: number, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
+  if (isRunning(child)) {
     child.kill("SIGTERM");
     const graceful = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
-    if (!graceful) killGroup(group, "SIGKILL");
+    if (!graceful) signalGroup(group, "SIGKILL");
   }
   // The JVM follows its Python parent when its stdin closes; make sure of it.
   for (let waited = 0; groupMembers(group).length > 0; waited += 100) {
-    if (waited === 5000) killGroup(group, "SIGKILL");
+    if (waited === 5000) signalGroup(group, "SIGKILL");
     if (waited > 15_000) throw new Error(`Spark processes of group ${group} survive SIGKILL`);
     await sleep(100);
   }
@@ -297,14 +290,8 @@ export async function runSparkJoin(options: SparkJoinOptions): Promise<SparkJoin
   child.on("error", (error) => log(`spark: ${error.message}`));
   const exited = new Promise<number | null>((done) => child.on("exit", done));
 
-  // A Ctrl-C of the bench must not leave a JVM behind in its own process group.
-  const forward = (signal: NodeJS.Signals) => {
-    killGroup(group, "SIGKILL");
-    rmSync(scratch, { recursive: true, force: true });
-    process.kill(process.pid, signal);
-  };
-  process.once("SIGINT", forward);
-  process.once("SIGTERM", forward);
+  // A Ctrl-C of the bench must not leave a JVM behind: the bench's cleanup stops the whole group.
+  const untrack = trackGroup(group);
 
   let queryStarted: number | undefined;
   const errorTail: string[] = [];
@@ -352,8 +339,7 @@ export async function runSparkJoin(options: SparkJoinOptions): Promise<SparkJoin
     try {
       await stopSpark(child, group, exited);
     } finally {
-      process.off("SIGINT", forward);
-      process.off("SIGTERM", forward);
+      untrack();
       rmSync(scratch, { recursive: true, force: true });
       try {
         await counter.drain(10_000);
