@@ -13,7 +13,7 @@ export type ProduceMessage = {
   timestamp?: unknown;
 };
 
-export type ProduceTopicData = {
+type ProduceTopicData = {
   topic: string;
   partitions: { partition: number; firstSequence?: number; messages: ProduceMessage[] }[];
 }[];

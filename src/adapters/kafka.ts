@@ -255,9 +255,9 @@ export async function fetchEndOffsets(
 }
 
 /** A produce request holds at most this many records… */
-export const maxRecordsPerRequest = 5000;
+const maxRecordsPerRequest = 5000;
 /** …and about this many bytes, under the broker's default 1 MiB per record batch. */
-export const maxBytesPerRequest = 768 * 1024;
+const maxBytesPerRequest = 768 * 1024;
 
 const lengthOf = (data: Buffer | string | null | undefined) =>
   data == null ? 0 : typeof data === "string" ? Buffer.byteLength(data) : data.length;

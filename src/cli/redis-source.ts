@@ -6,7 +6,7 @@ import { type CommonFlags, type Environment, resolveCommonConfig } from "../conf
 import { type RedisSourceFlags, resolveRedisSourceConfig } from "../config/redis-source.js";
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { publishedCommands } from "../core/redis-command.js";
-import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
+import { withSignals } from "../pipelines/lifecycle.js";
 import { addCommonOptions, helpFooter, hideOptions } from "./common.js";
 
 /** Common options that mean nothing to a source: accepted, not shown. */
@@ -81,12 +81,8 @@ export function addRedisSource(program: Command, env: Environment): void {
       const common = resolveCommonConfig(flags, env);
       const source = resolveRedisSourceConfig(flags, env, common.redisTopic);
       const { runRedisSource } = await import("../pipelines/redis-source.js");
-      const lifecycle = new Lifecycle();
-      const unwire = stopOnSignals(lifecycle);
-      try {
-        await runRedisSource({ common, source, reporter: createReporter(), lifecycle });
-      } finally {
-        unwire();
-      }
+      await withSignals((lifecycle) =>
+        runRedisSource({ common, source, reporter: createReporter(), lifecycle }),
+      );
     });
 }

@@ -5,7 +5,7 @@ import { createReporter } from "../adapters/terminal.js";
 import { type CommonFlags, type Environment, resolveCommonConfig } from "../config/config.js";
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { resolveSimulateConfig, type SimulateFlags, simulateDefaults } from "../config/simulate.js";
-import { Lifecycle, stopOnSignals } from "../pipelines/lifecycle.js";
+import { withSignals } from "../pipelines/lifecycle.js";
 import { addCommonOptions, helpFooter, hideOptions } from "./common.js";
 
 /** Common options that mean nothing to a producer of simulated data: accepted, not shown. */
@@ -76,12 +76,8 @@ export function addSimulate(program: Command, env: Environment): void {
       const common = resolveCommonConfig(flags, env);
       const simulate = resolveSimulateConfig(flags, env);
       const { runSimulate } = await import("../pipelines/simulate.js");
-      const lifecycle = new Lifecycle();
-      const unwire = stopOnSignals(lifecycle);
-      try {
-        await runSimulate({ common, simulate, reporter: createReporter(), lifecycle });
-      } finally {
-        unwire();
-      }
+      await withSignals((lifecycle) =>
+        runSimulate({ common, simulate, reporter: createReporter(), lifecycle }),
+      );
     });
 }

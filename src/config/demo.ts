@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import { type Environment, parseDuration, parseOrThrow } from "./config.js";
-import { defaultRedisUrl } from "./redis-url.js";
+import { resolveRedisUrl } from "./redis-url.js";
 
 export type DemoFlags = {
   port?: string;
@@ -45,7 +45,7 @@ export const resolveDemoConfig = (flags: DemoFlags, env: Environment): DemoConfi
     port: flags.port ?? demoDefaults.port,
     speed: flags.speed ?? demoDefaults.speed,
     customers: flags.customers ?? demoDefaults.customers,
-    redisUrl: flags.redis ?? env.REDIS_URL ?? defaultRedisUrl,
+    redisUrl: resolveRedisUrl(flags.redis, env),
     manageStack: flags.stack !== false,
     keepStack: flags.keepStack ?? false,
     runForMs: flags.runFor === undefined ? undefined : parseDuration(flags.runFor),

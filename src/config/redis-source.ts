@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { configError } from "../errors.js";
 import { type Environment, parseOrThrow } from "./config.js";
-import { defaultRedisUrl, parseRedisUrl, type RedisEndpoint } from "./redis-url.js";
+import { parseRedisUrl, type RedisEndpoint, resolveRedisUrl } from "./redis-url.js";
 
 export type RedisSourceFlags = { redis?: string; snapshot?: boolean; offsetsTopic?: string };
 
@@ -26,7 +26,7 @@ export function resolveRedisSourceConfig(
   env: Environment,
   redisTopic: string,
 ): RedisSourceConfig {
-  const endpoint = parseRedisUrl(flags.redis ?? env.REDIS_URL ?? defaultRedisUrl);
+  const endpoint = parseRedisUrl(resolveRedisUrl(flags.redis, env));
   const options = parseOrThrow(schema, {
     snapshot: flags.snapshot ?? false,
     offsetsTopic: flags.offsetsTopic ?? defaultOffsetsTopic(redisTopic),

@@ -13,6 +13,10 @@ export type RedisEndpoint = {
 
 export const defaultRedisUrl = "redis://127.0.0.1:6379";
 
+/** The Redis URL a command uses: its --redis flag, else REDIS_URL, else the local default. */
+export const resolveRedisUrl = (flag: string | undefined, env: { REDIS_URL?: string | undefined }) =>
+  flag ?? env.REDIS_URL ?? defaultRedisUrl;
+
 /** REDIS_URL's entry in the --help environment list of a command that uses Redis. */
 export const redisUrlEnvironmentHelp = (command: string): [string, string] => [
   "REDIS_URL",

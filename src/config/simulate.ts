@@ -5,7 +5,7 @@ import { randomInt } from "node:crypto";
 import { z } from "zod";
 import { customersPerActivation, seedFromText } from "../core/simulation.js";
 import { type Environment, parseOrThrow } from "./config.js";
-import { defaultRedisUrl, parseRedisUrl } from "./redis-url.js";
+import { parseRedisUrl, resolveRedisUrl } from "./redis-url.js";
 
 export type SimulateFlags = {
   customers?: string;
@@ -43,7 +43,7 @@ const wholeNumber = (what: string, max: number) =>
     .positive(`${what} must be positive`)
     .max(max, `${what} must be at most ${max}`);
 
-export const simulateConfigSchema = z.object({
+const simulateConfigSchema = z.object({
   customers: wholeNumber("--customers", 100_000),
   rounds: wholeNumber("--rounds", Number.MAX_SAFE_INTEGER).optional(),
   speed: z.coerce
@@ -70,7 +70,7 @@ export function resolveSimulateConfig(flags: SimulateFlags, env: Environment): S
     rounds: flags.rounds,
     speed: flags.speed ?? simulateDefaults.speed,
     seed: flags.seed === undefined ? randomInt(0, 2 ** 32) : seedFromText(flags.seed),
-    redisUrl: flags.redis ?? env.REDIS_URL ?? defaultRedisUrl,
+    redisUrl: resolveRedisUrl(flags.redis, env),
     customerKey: flags.customerKey ?? simulateDefaults.customerKey,
     testKey: flags.testKey ?? simulateDefaults.testKey,
   });

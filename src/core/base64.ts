@@ -4,7 +4,7 @@ const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Decodes strict base64 to bytes; undefined when the text is not canonical base64. */
-export function decodeBase64(text: string): Uint8Array | undefined {
+function decodeBase64(text: string): Uint8Array | undefined {
   if (!base64Pattern.test(text)) return undefined;
   return Buffer.from(text, "base64");
 }

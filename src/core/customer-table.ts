@@ -13,7 +13,7 @@ const nonAscii = /[\u0080-\uffff]/;
  */
 const entryBits = 24;
 const entryMask = (1 << entryBits) - 1;
-export const maxCustomers = entryMask;
+const maxCustomers = entryMask;
 const tagOf = (hash: number) => ((hash >>> 25) & 0x7f) << entryBits;
 
 /** Emails are packed into chunks of this many bytes; an address is chunk × chunkSize + position. */

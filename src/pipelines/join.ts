@@ -304,14 +304,10 @@ export async function runJoin(options: {
   // The state consumer commits nothing, so after any rejoin (a broker restart, a coordinator move)
   // it reads its topics again from the start. Replaying old changelog entries would briefly bring
   // back resolved events and old positions, so each record is applied once, in offset order.
-  const appliedThrough = new Map<string, number>();
+  // The tracker moves after each batch is applied, so it is also where applying resumes.
   const unapplied = (topic: string, partition: number, messages: KafkaMessage[]) => {
-    const id = `${topic}:${partition}`;
-    const next = appliedThrough.get(id) ?? 0;
-    const fresh = messages.filter((message) => Number(message.offset) >= next);
-    const last = fresh.at(-1);
-    if (last !== undefined) appliedThrough.set(id, Number(last.offset) + 1);
-    return fresh;
+    const next = positions.nextOf(topic, partition);
+    return messages.filter((message) => Number(message.offset) >= next);
   };
 
   // Whether an arriving customer might release a waiting event: a task still starting counts, as its
@@ -323,14 +319,16 @@ export async function runJoin(options: {
     }
     return false;
   };
-  let arrived: string[] = [];
+  // The emails of a batch's customers, kept only when some event may be waiting for them (asked once
+  // per batch: the batch is applied synchronously, so the answer cannot change within it).
+  let arrived: string[] | undefined;
   const recordCustomer = (email: Uint8Array, birthYear: number) => {
     customers.upsertUtf8(email, birthYear);
-    if (anyWaiting()) arrived.push(Buffer.from(email).toString("latin1"));
+    arrived?.push(Buffer.from(email).toString("latin1"));
   };
 
   const handleCustomers = (partition: number, messages: KafkaMessage[]) => {
-    arrived = [];
+    arrived = anyWaiting() ? [] : undefined;
     for (const message of messages) {
       counts.customerRecords += 1;
       metrics.customerRecords.inc();
@@ -348,7 +346,7 @@ export async function runJoin(options: {
       }
       for (const customer of decoded.value.customers) {
         customers.upsert(customer.email, customer.birthYear);
-        arrived.push(customer.email);
+        arrived?.push(customer.email);
       }
       if (decoded.value.rejected.length > 0) {
         const reason = decoded.value.rejected.join("; ");
@@ -356,7 +354,8 @@ export async function runJoin(options: {
         badCustomers.push({ position, record: bytesOf(message), reason });
       }
     }
-    if (arrived.length > 0) void eachTask((task) => task.release(arrived));
+    const released = arrived;
+    if (released !== undefined && released.length > 0) void eachTask((task) => task.release(released));
   };
 
   const handleChangelog = (partition: number, messages: KafkaMessage[]) => {

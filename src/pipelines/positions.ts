@@ -29,6 +29,11 @@ export class PositionTracker {
     }
   }
 
+  /** The next offset of `topic`/`partition` not read yet (0 before any). */
+  nextOf(topic: string, partition: number): number {
+    return this.next.get(`${topic}:${partition}`) ?? 0;
+  }
+
   /** Resolves when `topic`/`partition` has been read up to `end`; at once when `end <= start`. */
   reached(topic: string, partition: number, range: { start: number; end: number }): Promise<void> {
     const id = `${topic}:${partition}`;
