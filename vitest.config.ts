@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"],
           // kafkajs must load with the project's replacements, whichever file loads it first.
           setupFiles: ["src/adapters/kafkajs-patches.ts"],
         },
@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/unit/**"],
           globalSetup: ["test/support/stack.ts"],
           setupFiles: ["src/adapters/kafkajs-patches.ts"],
           testTimeout: 60_000,

@@ -1,12 +1,12 @@
 // The fault suite: the join keeps every risk score exactly once through SIGKILLs, a broker restart,
 // an instance lost from a group of three, and thousands of malformed records. An independent checker
-// (src/core/output-check.ts) compares the output with what the inputs call for.
+// (test/support/output-check.ts) compares the output with what the inputs call for.
 
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { projectRoot } from "./shared.js";
+import { projectRoot } from "./data.js";
 import {
   badCustomerRecord,
   badEventRecord,

@@ -1,7 +1,7 @@
 // Inputs in the original formats, built the way the original producers write them.
 
 import { readFileSync } from "node:fs";
-import { sharedPath } from "./shared.js";
+import { dataPath } from "./data.js";
 
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
@@ -21,6 +21,6 @@ export const riskEventJson = (email: string, score: string, riskDate = "2020-09-
   `{"customer":"${email}","score":${score},"riskDate":"${riskDate}"}`;
 
 export const samTestRecord = () =>
-  readFileSync(sharedPath("fixtures", "redis-server", "zadd-customer-sam-test.json"), "utf8");
+  readFileSync(dataPath("fixtures", "redis-server", "zadd-customer-sam-test.json"), "utf8");
 export const exampleRiskEvent = () =>
-  readFileSync(sharedPath("fixtures", "stedi-events", "example.json"), "utf8").trim();
+  readFileSync(dataPath("fixtures", "stedi-events", "example.json"), "utf8").trim();

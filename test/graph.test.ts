@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { projectRoot, sharedPath } from "./shared.js";
+import { dataPath, projectRoot } from "./data.js";
 import { type Running, startStedi } from "./support/cli.js";
 import { brokers, freshTopic, produce } from "./support/kafka.js";
 
@@ -139,8 +139,8 @@ describe("stedi graph", () => {
 
     // Real captured records (string and number scores, three key orders), two hostile names, one bad record.
     const real = [
-      ...readFileSync(sharedPath("real-data", "stedi-graph.jsonl"), "utf8").split("\n").slice(0, 20),
-      ...readFileSync(sharedPath("real-data", "stedi-graph-sequence.jsonl"), "utf8").split("\n").slice(0, 6),
+      ...readFileSync(dataPath("real-data", "stedi-graph.jsonl"), "utf8").split("\n").slice(0, 20),
+      ...readFileSync(dataPath("real-data", "stedi-graph-sequence.jsonl"), "utf8").split("\n").slice(0, 6),
     ].filter((line) => line.trim() !== "");
     const hostile = [
       JSON.stringify({ customer: imgCustomer, score: "1.5", email: "img@test.com", birthYear: "1950" }),

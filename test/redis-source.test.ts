@@ -3,7 +3,7 @@ import { ConfigResourceTypes } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisClient, type RedisClient } from "../src/adapters/redis.js";
 import { parseRedisUrl } from "../src/config/redis-url.js";
-import { sharedPath } from "./shared.js";
+import { dataPath } from "./data.js";
 import { runStedi, startStedi } from "./support/cli.js";
 import { brokers, freshTopic, kafka, type ReadRecord, readAll } from "./support/kafka.js";
 import { type PrivateRedis, startPrivateRedis } from "./support/redis-server.js";
@@ -14,7 +14,7 @@ const datatype = (name: string) => `com.moilioncircle.redis.replicator.rdb.datat
 const samTest =
   '{"customerName":"Sam Test","email":"sam.test@test.com","phone":"8015551212","birthDay":"2001-01-03"}';
 const fixture = () =>
-  readFileSync(sharedPath("fixtures", "redis-server", "zadd-customer-sam-test.json"), "utf8");
+  readFileSync(dataPath("fixtures", "redis-server", "zadd-customer-sam-test.json"), "utf8");
 
 const zadd = (key: string, flags: string, pairs: [string, string][]) => {
   const entries = `[${pairs.map(([member, score]) => `{"element":"${b(member)}","score":${score}}`).join(",")}]`;

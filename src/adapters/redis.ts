@@ -3,7 +3,7 @@
 import { connect as connectTcp, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { describeEndpoint, type RedisEndpoint } from "../config/redis-url.js";
-import { encodeCommand, RespReader, type RespValue } from "../core/resp.js";
+import { encodeCommand, RespReader, type RespValue } from "../core/redis/resp.js";
 import { describeCause, StediError, unavailableError } from "../errors.js";
 
 export type RedisClient = {

@@ -3,8 +3,8 @@
 
 import type { Socket } from "node:net";
 import { describeEndpoint, type RedisEndpoint } from "../config/redis-url.js";
-import { type ReplicationEvent, ReplicationStreamDecoder } from "../core/redis-replication-stream.js";
-import { encodeCommand, RespReader, type RespValue } from "../core/resp.js";
+import { type ReplicationEvent, ReplicationStreamDecoder } from "../core/redis/replication-stream.js";
+import { encodeCommand, RespReader, type RespValue } from "../core/redis/resp.js";
 import { describeCause, StediError, unavailableError } from "../errors.js";
 import { createRedisClient, handshakeCommands, openSocket, type RedisClient } from "./redis.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { encodeGraphRecord, toGraphRecord } from "../core/graph-record.js";
-import { decodeRiskEvent } from "../core/risk-event.js";
+import { encodeGraphRecord, toGraphRecord } from "../core/graph/graph-record.js";
+import { decodeRiskEvent } from "../core/risk-events/risk-event.js";
 import { dueCount, intendedTime } from "./schedule.js";
 import { createRandom, scoreOfGraphRecord, sequencedEventRecord, sequenceOfScore } from "./workload.js";
 

@@ -14,8 +14,8 @@ import {
   resolveConsoleConfig,
   resolveJoinConfig,
 } from "../config/config.js";
-import type { ConsoleView } from "../pipelines/console.js";
 import { withSignals } from "../pipelines/lifecycle.js";
+import type { ConsoleView } from "../render/console-views.js";
 import {
   customerColumns,
   riskEventColumns,

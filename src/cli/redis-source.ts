@@ -5,7 +5,7 @@ import { createReporter } from "../adapters/terminal.js";
 import { type CommonFlags, type Environment, resolveCommonConfig } from "../config/config.js";
 import { type RedisSourceFlags, resolveRedisSourceConfig } from "../config/redis-source.js";
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
-import { publishedCommands } from "../core/redis-command.js";
+import { publishedCommands } from "../core/connector/command-record.js";
 import { withSignals } from "../pipelines/lifecycle.js";
 import { addCommonOptions, helpFooter, hideOptions } from "./common.js";
 

@@ -1,7 +1,7 @@
 // Resolves every command's configuration once: flags > environment > defaults, validated by zod.
 
 import { z } from "zod";
-import { describeIssues } from "../core/customer.js";
+import { describeIssues } from "../core/customers/customer.js";
 import { configError } from "../errors.js";
 
 export const defaults = {

@@ -3,7 +3,7 @@
 
 import { randomInt } from "node:crypto";
 import { z } from "zod";
-import { customersPerActivation, seedFromText } from "../core/simulation.js";
+import { customersPerActivation, seedFromText } from "../core/simulation/simulation.js";
 import { type Environment, parseOrThrow } from "./config.js";
 import { parseRedisUrl, resolveRedisUrl } from "./redis-url.js";
 

@@ -6,23 +6,10 @@ import { createAdmin, createConsumer, createKafka, ensureTopics, kafkaFailure } 
 import { openLogFile } from "../adapters/log-file.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig, ConsoleConfig } from "../config/config.js";
+import type { ConsoleView } from "../render/console-views.js";
 import { renderBatch } from "../render/spark-console.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { createStdout } from "./output.js";
-
-/** What one record shows: table rows plus the same rows as JSON, nothing (skipped), or why it is bad. */
-export type ConsoleRecordView =
-  | { kind: "rows"; rows: string[][]; json: unknown[]; problems?: string[] }
-  | { kind: "skipped" }
-  | { kind: "bad"; reason: string };
-
-export type ConsoleView = {
-  name: string;
-  topic: string;
-  logName: string;
-  columns: string[];
-  view(value: string): ConsoleRecordView;
-};
 
 export type ConsoleCounts = { records: number; rows: number; skipped: number; bad: number; batches: number };
 

@@ -10,8 +10,8 @@ import { createAdmin, createConsumer, createKafka, ensureTopics, kafkaFailure } 
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
 import type { GraphConfig } from "../config/graph.js";
-import { decodeGraphPoint } from "../core/graph-point.js";
-import { GraphWindow, type WindowPoint } from "../core/graph-window.js";
+import { decodeGraphPoint } from "../core/graph/graph-point.js";
+import { GraphWindow, type WindowPoint } from "../core/graph/graph-window.js";
 import { StediError } from "../errors.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { createStdout } from "./output.js";
@@ -42,7 +42,7 @@ function graphAssets(): Record<string, Asset> {
     "/app.js": { file: web("graph.js"), type: javascript },
     "/graph.css": { file: web("graph.css"), type: "text/css; charset=utf-8" },
     "/graph-window.js": {
-      file: fileURLToPath(new URL("../core/graph-window.js", import.meta.url)),
+      file: fileURLToPath(new URL("../core/graph/graph-window.js", import.meta.url)),
       type: javascript,
     },
     "/vendor/chart.js": { file: join(chartDir, "chart.umd.min.js"), type: javascript },

@@ -4,19 +4,19 @@
 
 import type { Admin, Batch, KafkaMessage, Message, Producer, Transaction } from "kafkajs";
 import { type KafkaConnection, sendRecords, transactionalProducerConfig } from "../adapters/kafka.js";
-import type { CustomerTable } from "../core/customer-table.js";
-import { type RecordBytes, toDeadLetter } from "../core/dead-letter.js";
-import { encodeGraphRecord, type GraphRecord } from "../core/graph-record.js";
-import { type JoinOutput, JoinState, type SourcePosition } from "../core/join.js";
-import { partitionForKey } from "../core/murmur2.js";
+import type { CustomerTable } from "../core/customers/customer-table.js";
+import { encodeGraphRecord, type GraphRecord } from "../core/graph/graph-record.js";
+import { type RecordBytes, toDeadLetter } from "../core/join/dead-letter.js";
+import { type JoinOutput, JoinState, type SourcePosition } from "../core/join/join-state.js";
+import { partitionForKey } from "../core/join/murmur2.js";
 import {
   encodeDeadLetterMark,
   encodePosition,
   encodeResolved,
   encodeWaiting,
   type StoredPending,
-} from "../core/pending-log.js";
-import { decodeRiskScore } from "../core/risk-event.js";
+} from "../core/join/pending-log.js";
+import { decodeRiskScore } from "../core/risk-events/risk-event.js";
 import { createSerial, type Serial } from "../core/serial.js";
 
 /** Where a risk event came from, kept while it waits so it can be dead-lettered with its bytes. */

@@ -10,7 +10,7 @@ import {
   kafkaFailure,
   withTimeout,
 } from "../adapters/kafka.js";
-import { decodePosition, type StoredPosition } from "../core/redis-source-position.js";
+import { decodePosition, type StoredPosition } from "../core/connector/source-position.js";
 import { unavailableError } from "../errors.js";
 
 /**

@@ -8,7 +8,7 @@ import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
 import { describeEndpoint, parseRedisUrl } from "../config/redis-url.js";
 import type { SimulateConfig } from "../config/simulate.js";
-import type { RespValue } from "../core/resp.js";
+import type { RespValue } from "../core/redis/resp.js";
 import {
   emailOfMember,
   encodeCustomer,
@@ -17,7 +17,7 @@ import {
   type RiskScoreEvent,
   Simulation,
   steadySenior,
-} from "../core/simulation.js";
+} from "../core/simulation/simulation.js";
 import { configError, StediError } from "../errors.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { createStdout } from "./output.js";

@@ -1,9 +1,22 @@
 // What the console commands show of each record: the seed's columns, from the shared decoders.
 
-import { formatJavaDouble } from "../core/java-double.js";
-import { decodeRedisRecord } from "../core/redis-record.js";
-import { decodeRiskEvent } from "../core/risk-event.js";
-import type { ConsoleRecordView } from "../pipelines/console.js";
+import { decodeRedisRecord } from "../core/connector/record.js";
+import { formatJavaDouble } from "../core/formats/java-double.js";
+import { decodeRiskEvent } from "../core/risk-events/risk-event.js";
+
+/** What one record shows: table rows plus the same rows as JSON, nothing (skipped), or why it is bad. */
+export type ConsoleRecordView =
+  | { kind: "rows"; rows: string[][]; json: unknown[]; problems?: string[] }
+  | { kind: "skipped" }
+  | { kind: "bad"; reason: string };
+
+export type ConsoleView = {
+  name: string;
+  topic: string;
+  logName: string;
+  columns: string[];
+  view(value: string): ConsoleRecordView;
+};
 
 export const riskEventColumns = ["customer", "score"];
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { sharedPath } from "../../test/shared.js";
+import { dataPath } from "../../test/data.js";
 import { renderBatch, renderTable, truncateCell } from "./spark-console.js";
 
 /** Splits a captured Spark console log into its batches, each as header id, columns and raw rows. */
@@ -37,7 +37,7 @@ describe("renderBatch reproduces Spark's console sink byte for byte", () => {
   for (const file of captures) {
     it(file, () => {
       // Some captures were committed with Windows line endings.
-      const text = readFileSync(sharedPath("real-data", "spark-console", file), "utf8").replaceAll(
+      const text = readFileSync(dataPath("real-data", "spark-console", file), "utf8").replaceAll(
         "\r\n",
         "\n",
       );

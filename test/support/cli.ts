@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { projectRoot } from "../shared.js";
+import { projectRoot } from "../data.js";
 
 /** Every process a test started; whatever is still running when the test ends is killed. */
 const running = new Set<ChildProcess>();

@@ -5,9 +5,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Message } from "kafkajs";
 import { expect } from "vitest";
-import { type CheckReport, checkJoinOutput } from "../../src/core/output-check.js";
+import { projectRoot } from "../data.js";
 import { connectorZadd, customerJson, riskEventJson } from "../fixtures.js";
-import { projectRoot } from "../shared.js";
+import { type CheckReport, checkJoinOutput } from "./output-check.js";
 
 export { seeded } from "./random.js";
 

@@ -3,7 +3,7 @@
 
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { projectRoot } from "../shared.js";
+import { projectRoot } from "../data.js";
 
 const stackScript = join(projectRoot, "scripts", "stack.sh");
 

@@ -1,0 +1,135 @@
+// stedi's Kafka port: the types and operations every pipeline, test and benchmark speaks. The client
+// behind it (kafkajs today, kafkajs-port.ts; an in-memory log in unit tests) is chosen where the port
+// is created, and nothing else sees it.
+
+/** Header values as they travel: bytes, or text written as UTF-8. */
+export type RecordHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+/** A record read from a partition: only committed ones (read_committed), no transaction markers. */
+export type ConsumedRecord = {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeaders;
+  /** The record's offset in its partition (an int64, as decimal text). */
+  offset: string;
+  /** Milliseconds since the epoch, as decimal text. */
+  timestamp: string;
+};
+
+/** One fetch of one partition. */
+export type ConsumedBatch = {
+  topic: string;
+  partition: number;
+  /** May be empty when the fetch held only transaction markers or aborted records. */
+  records: ConsumedRecord[];
+  /** The offset after everything this fetch covered, markers included: where reading goes on. */
+  nextOffset: number;
+  /** The partition's end (last stable offset for read_committed) when the fetch was answered. */
+  highWatermark: number;
+};
+
+/** A record to write; without a partition, Kafka's default partitioner places it by key. */
+export type OutgoingRecord = {
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: RecordHeaders;
+  partition?: number;
+};
+
+export type TopicRecords = { topic: string; records: OutgoingRecord[] };
+
+export type TopicSpec = {
+  topic: string;
+  numPartitions?: number;
+  /** Topic configs, for example `{ "cleanup.policy": "compact" }`. */
+  configs?: Record<string, string>;
+};
+
+/** A partition's first and end offsets (the end is exclusive: the next offset to be written). */
+export type OffsetRange = { low: number; high: number };
+
+/** The consumed position a transaction commits with its records: the group's next offset. */
+export type ConsumedOffset = { groupId: string; topic: string; partition: number; nextOffset: string };
+
+/**
+ * A transactional producer owning one transactional id. Creating it fences every earlier owner of
+ * the id: their open transaction is aborted, and their later writes fail as `fenced`.
+ */
+export interface TransactionalWriter {
+  readonly transactionalId: string;
+  /**
+   * Writes the records, and the consumed offset when given, in one transaction and commits it:
+   * all of it becomes visible to read_committed readers, or none of it. Empty records and no
+   * offset commit nothing. On failure the transaction is aborted and the error (a StediError:
+   * `fenced`, `unavailable` or `rejected`) is thrown.
+   */
+  commit(records: TopicRecords[], offset?: ConsumedOffset): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A plain producer: records are acknowledged by all in-sync replicas; retried sends never duplicate. */
+export interface Producer {
+  send(records: TopicRecords[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a batch handler is told about the consumer it runs in. */
+export type BatchContext = {
+  /** Keeps the group membership alive during long work. */
+  heartbeat(): Promise<void>;
+  /** False once the consumer stops or the partition was reassigned: the batch's work is stale. */
+  isCurrent(): boolean;
+};
+
+export type GroupConsumerOptions = {
+  groupId: string;
+  topics: string[];
+  /** Where a partition with no committed offset starts. */
+  fromBeginning: boolean;
+  /** Commit consumed offsets (after each batch handled) — false when transactions commit them, or nothing should. */
+  autoCommit: boolean;
+  /** Partitions handled at once. */
+  concurrency?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /**
+   * Handles one fetched batch. Returns the offset of the last record handled, after which the
+   * consumer reads on, or undefined to have the same records fetched again.
+   */
+  eachBatch(batch: ConsumedBatch, context: BatchContext): Promise<string | undefined>;
+  /** After every rebalance: this member's partitions of each topic. */
+  onAssigned?(assignment: Map<string, number[]>): void;
+  /** After every fetch, also those with no records: how far a partition has been read. */
+  onRead?(topic: string, partition: number, nextOffset: number): void;
+  /** The consumer failed and will not restart itself; the error is a StediError. */
+  onFailure(error: Error): void;
+};
+
+export interface GroupConsumer {
+  /** Stops fetching, lets the running batches finish, leaves the group. */
+  close(): Promise<void>;
+}
+
+/** One connection to a cluster: look-ups, topic setup, and the clients the pipelines use. */
+export interface KafkaPort {
+  /** The bootstrap brokers, as the user gave them (for messages). */
+  readonly brokers: readonly string[];
+  /** Creates the topics that do not exist (one partition unless told), and waits for their leaders. */
+  ensureTopics(topics: (string | TopicSpec)[]): Promise<void>;
+  /** The partitions of an existing topic (0 when it does not exist). */
+  partitionCount(topic: string): Promise<number>;
+  /** First and end offsets of each partition of a topic, at the moment of asking. */
+  offsetRanges(topic: string): Promise<Map<number, OffsetRange>>;
+  /** A group's committed next offsets on a topic; partitions it never committed are absent. */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
+  /**
+   * Reads a topic from its beginning to the end it has when the call starts (read_committed),
+   * handing over each fetched batch in order per partition.
+   */
+  readToEnd(topic: string, onBatch: (batch: ConsumedBatch) => void): Promise<void>;
+  createProducer(): Promise<Producer>;
+  createTransactionalWriter(transactionalId: string): Promise<TransactionalWriter>;
+  consume(options: GroupConsumerOptions): Promise<GroupConsumer>;
+  /** Closes the port's own connections (clients it created close themselves). */
+  close(): Promise<void>;
+}
