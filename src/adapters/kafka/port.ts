@@ -51,17 +51,28 @@ export type OffsetRange = { low: number; high: number };
 /** The consumed position a transaction commits with its records: the group's next offset. */
 export type ConsumedOffset = { groupId: string; topic: string; partition: number; nextOffset: string };
 
+/** One open transaction of a transactional writer. */
+export interface Transaction {
+  send(records: TopicRecords[]): Promise<void>;
+  /** Adds a consumed position to the transaction: it is committed with the records, or not at all. */
+  sendOffset(offset: ConsumedOffset): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
 /**
  * A transactional producer owning one transactional id. Creating it fences every earlier owner of
  * the id: their open transaction is aborted, and their later writes fail as `fenced`.
+ * Errors are StediErrors: `fenced`, `unavailable` (worth retrying) or `rejected`.
  */
 export interface TransactionalWriter {
   readonly transactionalId: string;
+  /** Begins a transaction; one at a time. */
+  begin(): Promise<Transaction>;
   /**
    * Writes the records, and the consumed offset when given, in one transaction and commits it:
-   * all of it becomes visible to read_committed readers, or none of it. Empty records and no
-   * offset commit nothing. On failure the transaction is aborted and the error (a StediError:
-   * `fenced`, `unavailable` or `rejected`) is thrown.
+   * all of it becomes visible to read_committed readers, or none of it. On failure the
+   * transaction is aborted and the error thrown.
    */
   commit(records: TopicRecords[], offset?: ConsumedOffset): Promise<void>;
   close(): Promise<void>;
