@@ -6,9 +6,9 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "test/unit/**/*.test.ts", "bench/**/*.test.ts"],
           // kafkajs must load with the project's replacements, whichever file loads it first.
-          setupFiles: ["src/adapters/kafkajs-patches.ts"],
+          setupFiles: ["src/adapters/kafka/kafkajs-patches.ts"],
         },
       },
       {
@@ -17,7 +17,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/unit/**"],
           globalSetup: ["test/support/stack.ts"],
-          setupFiles: ["src/adapters/kafkajs-patches.ts"],
+          setupFiles: ["src/adapters/kafka/kafkajs-patches.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One broker on two cores: files run one at a time so timings stay meaningful.

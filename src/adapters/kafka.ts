@@ -1,7 +1,7 @@
 // The one place that talks to Kafka: clients, topic setup, and turning client failures into one line.
 
 // Must come first: it replaces two internal steps of kafkajs before kafkajs loads.
-import "./kafkajs-patches.js";
+import "./kafka/kafkajs-patches.js";
 import { readFileSync } from "node:fs";
 import {
   type Admin,

@@ -3,7 +3,7 @@
 // serve the shared local stack.
 
 // Must come first: the tests read topics as stedi does, with aborted transactions hidden correctly.
-import "../../src/adapters/kafkajs-patches.js";
+import "../../src/adapters/kafka/kafkajs-patches.js";
 import { randomUUID } from "node:crypto";
 import { type Admin, type IHeaders, Kafka, logLevel, type Message, type Producer } from "kafkajs";
 import { afterAll } from "vitest";

@@ -2,14 +2,14 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { seeded } from "../../test/support/random.js";
+import { seeded } from "../../../test/support/random.js";
+import { patchesInstalled } from "./kafkajs-patches.js";
 import {
   crc32c,
   encodeProduceRequest,
   type ProduceMessage,
   type ProduceRequestArgs,
-} from "./kafka-produce-encoding.js";
-import { patchesInstalled } from "./kafkajs-patches.js";
+} from "./produce-encoding.js";
 
 const require = createRequire(import.meta.url);
 
