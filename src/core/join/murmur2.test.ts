@@ -1,10 +1,5 @@
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { murmur2, partitionForKey } from "./murmur2.js";
-
-const require = createRequire(import.meta.url);
-// kafkajs's own (Long-based) implementation, the reference for "same partition as other clients".
-const reference = require("kafkajs/src/producer/partitioners/default/murmur2.js") as (key: Buffer) => number;
 
 describe("murmur2", () => {
   it.each([
@@ -16,13 +11,6 @@ describe("murmur2", () => {
     ["abc", 479470107],
   ])("matches Kafka's test vector for %s", (key, expected) => {
     expect(murmur2(Buffer.from(key))).toBe(expected);
-  });
-
-  it("agrees with kafkajs on emails of every length", () => {
-    for (let index = 0; index < 2000; index += 1) {
-      const key = `${"x".repeat(index % 7)}Customer.${index}@test.com`;
-      expect(murmur2(Buffer.from(key))).toBe(reference(Buffer.from(key)));
-    }
   });
 
   it("places ASCII and non-ASCII keys as the byte-wise hash does", () => {

@@ -1,5 +1,5 @@
 // Kafka's default partitioning of keyed records: murmur2 of the key bytes, made positive, modulo the
-// partition count — the same partition a Java producer (or kafkajs's default partitioner) picks.
+// partition count — the same partition a Java producer (or any client's default partitioner) picks.
 
 const seed = 0x9747b28c;
 const m = 0x5bd1e995;

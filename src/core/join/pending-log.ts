@@ -78,7 +78,7 @@ export const encodeDeadLetterMark = (partition: number, nextOffset: string) => (
  * The next input offset, written in every transaction that consumes input. The group's committed
  * offset says the same, but an offset fetch right after a failover can return the offset before a
  * transaction that has just completed (Kafka's fix, fetching only stable offsets, is a protocol
- * version kafkajs does not speak); the changelog, read to its end, cannot.
+ * version stedi's Kafka client does not speak); the changelog, read to its end, cannot.
  */
 export const encodePosition = (nextOffset: string) => ({ key: positionKey, value: nextOffset });
 
