@@ -1,7 +1,7 @@
 """The seed's kafkajoin job (sparkpykafkajoin.py) in PySpark Structured Streaming, for the Spark baseline
 of `npm run bench -- --vs spark`. It keeps the student solutions' shape on purpose (from_json with
 schemas, unbase64, split, a stream-stream inner join, to_json(struct(...)) into Kafka) so the benchmark
-measures what the original system ran. Started by src/bench/spark.ts after bench/spark/setup.sh.
+measures what the original system ran. Started by bench/harness/spark.ts after bench/spark/setup.sh.
 
 Lines on stdout starting with "stedi-spark " are for the harness; Spark's own logging stays at WARN.
 SIGTERM or SIGINT stops the query and the session cleanly.

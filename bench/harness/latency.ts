@@ -196,7 +196,6 @@ async function measureRates(
             nodeArgs: options.nodeArgs,
           })
         : spawnCopy({
-            projectRoot: context.projectRoot,
             brokers: options.brokers,
             from: events,
             to: output,

@@ -1,7 +1,7 @@
 // Seeded benchmark inputs in the original formats: customers as connector ZADDs, risk events as the app writes them.
 
-import { encodeBase64 } from "../core/formats/base64.js";
-import { formatJavaDouble } from "../core/formats/java-double.js";
+import { encodeBase64 } from "../../src/core/formats/base64.js";
+import { formatJavaDouble } from "../../src/core/formats/java-double.js";
 
 /** A small, fast, seeded PRNG (xorshift32): the same seed gives the same workload. */
 export function createRandom(seed: number): () => number {

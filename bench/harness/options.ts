@@ -79,7 +79,7 @@ options (full defaults; --quick defaults in brackets):
   --rss-events M               risk events fed to each memory run             1000000 [200000]
   --rss-steps K                steps the memory runs' events are fed in       4 [2]
   --only part,…                run only some of: saturation, latency, rss
-  --vs spark                   also run the Spark join (src/bench/spark.ts) on the same input topics
+  --vs spark                   also run the Spark join (bench/harness/spark.ts) on the same input topics
   --spark-timeout S            seconds to wait for Spark                      900
   --partitions P               partitions of the risk-event topics            2
   --seed S                     workload seed                                  7

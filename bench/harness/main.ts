@@ -6,20 +6,19 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { type BenchBroker, createBenchBroker } from "./broker.js";
 import { renderChartPng } from "./chart.js";
 import { type BenchContext, createCustomerTopics } from "./context.js";
 import { runLatency } from "./latency.js";
 import { type BenchOptions, benchHelp, parseBenchArgs } from "./options.js";
+import { projectRoot } from "./paths.js";
 import { liveChildren, refuseNewChildren, signalAll } from "./processes.js";
 import { chartInput, renderReport } from "./report.js";
 import { type BenchResult, evaluateTargets } from "./results.js";
 import { runRss } from "./rss.js";
 import { runSaturation } from "./saturation.js";
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 

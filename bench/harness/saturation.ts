@@ -37,7 +37,6 @@ async function measure(
     });
   } else {
     spawned = spawnCopy({
-      projectRoot: context.projectRoot,
       brokers: options.brokers,
       from: topics.events,
       to: output,

@@ -5,15 +5,15 @@
 // bench/spark/setup.sh into the git-ignored .cache/spark.
 
 // Must come first: kafkajs loads with the project's replacements of two of its steps.
-import "../adapters/kafkajs-patches.js";
+import "../../src/adapters/kafka/kafkajs-patches.js";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { type Consumer, Kafka, logLevel } from "kafkajs";
+import { projectRoot } from "./paths.js";
 import { isRunning, signalGroup, trackGroup } from "./processes.js";
 
 export interface SparkJoinOptions {
@@ -42,8 +42,6 @@ export interface SparkJoinResult {
   /** The timeout ended the run before the expected count was reached. */
   timedOut: boolean;
 }
-
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** After the expected count is reached, Spark may still emit extra pairs (duplicate customers): wait this long for quiet. */
 const SETTLE_MS = 3000;

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { copyScript } from "./paths.js";
 
 const live = new Set<ChildProcess>();
 let closed = false;
@@ -89,9 +90,8 @@ export function spawnJoin(options: {
   );
 }
 
-/** `node dist/bench/copy.js`: the pipe limit, copying `from` to `to` until `expect` records are copied. */
+/** The compiled `copy.js`: the pipe limit, copying `from` to `to` until `expect` records are copied. */
 export function spawnCopy(options: {
-  projectRoot: string;
   brokers: string[];
   from: string;
   to: string;
@@ -100,7 +100,7 @@ export function spawnCopy(options: {
 }): Spawned {
   return spawnNode(
     [
-      join(options.projectRoot, "dist", "bench", "copy.js"),
+      copyScript,
       "--brokers",
       options.brokers.join(","),
       "--from",

@@ -1,11 +1,16 @@
-// The pipe limit: `node dist/bench/copy.js` copies one topic to another the way `stedi join` moves
+// The pipe limit: `node .bench-build/bench/harness/copy.js` copies one topic to another the way `stedi join` moves
 // records — the same kafkajs client settings, a transactional producer per input partition, requests
 // built by the same sendRecords, the consumed offset sent and committed with each fetched batch — but
 // with no decoding and no join. Whatever the join achieves is compared with this.
 
 import { parseArgs } from "node:util";
 import type { EachBatchPayload, Producer } from "kafkajs";
-import { createConsumer, createKafka, sendRecords, transactionalProducerConfig } from "../adapters/kafka.js";
+import {
+  createConsumer,
+  createKafka,
+  sendRecords,
+  transactionalProducerConfig,
+} from "../../src/adapters/kafka.js";
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +23,7 @@ const { values } = parseArgs({
 });
 if (!values.from || !values.to || !values.group || !values.expect) {
   process.stderr.write(
-    "usage: node dist/bench/copy.js --from TOPIC --to TOPIC --group ID --expect N [--brokers …]\n",
+    "usage: node .bench-build/bench/harness/copy.js --from TOPIC --to TOPIC --group ID --expect N [--brokers …]\n",
   );
   process.exit(2);
 }

@@ -2,7 +2,7 @@
 // that read what the join wrote.
 
 // Must come first: kafkajs loads with the project's replacements of two of its steps.
-import "../adapters/kafkajs-patches.js";
+import "../../src/adapters/kafka/kafkajs-patches.js";
 import { randomUUID } from "node:crypto";
 import {
   type Admin,
