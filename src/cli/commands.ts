@@ -148,7 +148,7 @@ export function addJoin(program: Command, env: Environment): void {
     .action(async (flags: CommonFlags & JoinFlags) => {
       const common = resolveCommonConfig(flags, env);
       const joinConfig = resolveJoinConfig(flags);
-      const { runJoin } = await import("../pipelines/join.js");
+      const { runJoin } = await import("../pipelines/join/join.js");
       await withSignals((lifecycle) =>
         runJoin({ common, join: joinConfig, reporter: createReporter(), lifecycle }),
       );

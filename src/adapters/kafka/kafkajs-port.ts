@@ -269,7 +269,7 @@ export function createKafkaPort(config: KafkaPortConfig, clientId: string): Kafk
     });
     // Also after batches of transaction markers or aborted records only, which kafkajs resolves itself.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      options.onRead?.(payload.topic, payload.partition, Number(payload.lastOffset) + 1);
+      options.onRead?.(payload.topic, payload.partition, Number(payload.lastOffset) + 1, payload.batchSize);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) options.onFailure(fail("consuming", payload.error));

@@ -110,8 +110,11 @@ export type GroupConsumerOptions = {
   eachBatch(batch: ConsumedBatch, context: BatchContext): Promise<string | undefined>;
   /** After every rebalance: this member's partitions of each topic. */
   onAssigned?(assignment: Map<string, number[]>): void;
-  /** After every fetch, also those with no records: how far a partition has been read. */
-  onRead?(topic: string, partition: number, nextOffset: number): void;
+  /**
+   * After every fetch, also those with no records (only transaction markers or aborted records):
+   * how far a partition has been read, and how many records the fetch handed to `eachBatch`.
+   */
+  onRead?(topic: string, partition: number, nextOffset: number, records: number): void;
   /** The consumer failed and will not restart itself; the error is a StediError. */
   onFailure(error: Error): void;
 };

@@ -1,23 +1,16 @@
 // How far a consumer has read each partition, and waiting until it has read up to a given offset.
 
-import type { Consumer } from "kafkajs";
-
 /**
- * Follows a consumer's batches (including batches made only of transaction markers, which
- * carry no messages but still move the position). `reached` resolves once the consumer has read
- * a partition up to `end` (an exclusive end offset, as ListOffsets returns).
+ * Follows a consumer's reads (including fetches made only of transaction markers, which carry no
+ * records but still move the position): the consumer reports each with `advance`. `reached`
+ * resolves once a partition has been read up to `end` (an exclusive end offset, as ListOffsets returns).
  */
 export class PositionTracker {
   private readonly next = new Map<string, number>();
   private readonly waiters = new Set<{ id: string; end: number; resolve: () => void }>();
 
-  constructor(consumer: Consumer) {
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      this.advance(payload.topic, payload.partition, Number(payload.lastOffset) + 1);
-    });
-  }
-
-  private advance(topic: string, partition: number, next: number) {
+  /** Records that `topic`/`partition` has been read up to `next` (exclusive); never moves back. */
+  advance(topic: string, partition: number, next: number): void {
     const id = `${topic}:${partition}`;
     if ((this.next.get(id) ?? 0) >= next) return;
     this.next.set(id, next);
