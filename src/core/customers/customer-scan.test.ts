@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { dataPath } from "../../../test/data.js";
 import { connectorZadd, customerJson } from "../../../test/fixtures.js";
+import { meaningOf, numberEdgeRows, randomNumberText } from "../../../test/support/number-texts.js";
 import { mutate, seeded } from "../../../test/support/random.js";
 import { decodeRedisRecord } from "../connector/record.js";
 import { encodeBase64 } from "../formats/base64.js";
@@ -81,6 +82,45 @@ describe("scanCustomerZadd", () => {
       customerJson("C Seven", "C.Seven@test.com", "1944-01-01"),
     ]);
     expect(scan(connectorRecord)).toEqual(generalDecoding(connectorRecord));
+  });
+
+  // The general decoder ignores a ZADD's scores, and JSON.parse reads any JSON number (overflowing
+  // to ±Infinity, underflowing to 0); so the scan must take exactly the grammar's numbers, any size.
+  it.each(numberEdgeRows)(
+    "agrees with the general decoder on the ZADD score %s",
+    (_label, score, meaning) => {
+      const records = [
+        zadd([customer("a@test.com"), customer("b@test.com", "1999-12-31")], { score }),
+        readLines("real-data", "redis-server.jsonl")
+          .find((record) => scan(record) !== undefined)
+          ?.replaceAll(/"score":[^,}]*/g, `"score":${score}`) as string,
+      ];
+      for (const record of records) {
+        const scanned = scan(record);
+        expect(scanned, record).toEqual(generalDecoding(record));
+        expect(scanned === undefined, record).toBe(meaning === "invalid");
+      }
+    },
+  );
+
+  it("agrees with the general decoder on random ZADD scores", () => {
+    const random = seeded(99);
+    const members = [customer("a@test.com"), customer("b@test.com", "1999-12-31")];
+    let recognised = 0;
+    let declined = 0;
+    for (let round = 0; round < 10_000; round += 1) {
+      const score = randomNumberText(random);
+      const record = zadd(members.slice(0, 1 + (round % 2)), { score });
+      const scanned = scan(record);
+      const general = generalDecoding(record);
+      // expect is slow in a loop this long, so only a disagreement reaches it
+      if (JSON.stringify(scanned) !== JSON.stringify(general)) expect(scanned, record).toEqual(general);
+      if ((scanned === undefined) !== (meaningOf(score) === "invalid")) expect.fail(`${score}: ${scanned}`);
+      if (scanned === undefined) declined += 1;
+      else recognised += 1;
+    }
+    expect(recognised).toBeGreaterThan(2000);
+    expect(declined).toBeGreaterThan(2000);
   });
 
   it("leaves everything outside its layout to the general decoder", () => {

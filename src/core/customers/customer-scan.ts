@@ -90,6 +90,8 @@ export function scanCustomerZadd(
     customers.push(customer);
     decodedEnd = decoded.outEnd;
     at = literalEnd(bytes, decoded.end, scoreField);
+    // Validated only, over the whole grammar: the general decoder ignores the score's value, and
+    // JSON.parse reads any number, however large (to ±Infinity) or small (to 0).
     at = numberEnd(bytes, at);
     at = byteEnd(bytes, at, 0x7d);
     if (at < 0) return false;

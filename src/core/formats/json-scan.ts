@@ -37,7 +37,11 @@ export function plainStringEnd(bytes: Uint8Array, at: number, end = bytes.length
 
 const isDigit = (code: number | undefined) => code !== undefined && code >= 0x30 && code <= 0x39;
 
-/** Index after a JSON number starting at `at`, else -1. */
+/**
+ * Index after a JSON number starting at `at` (the whole grammar, any length), else -1. JSON.parse
+ * accepts every such number, turning one too large into ±Infinity, so this step only validates a
+ * number whose value is ignored; a value to be used is read through `shortNumberEnd`.
+ */
 export function numberEnd(bytes: Uint8Array, at: number): number {
   if (at < 0) return -1;
   let i = at;
@@ -56,6 +60,37 @@ export function numberEnd(bytes: Uint8Array, at: number): number {
     if (!isDigit(bytes[i])) return -1;
     while (isDigit(bytes[i])) i += 1;
   }
+  return i;
+}
+
+/** Most digits `shortNumberEnd` takes: enough for any score, and far from a double's limits. */
+const shortNumberDigits = 15;
+
+/**
+ * Index after a JSON number in plain decimal notation, `-?(0|[1-9][0-9]*)(\.[0-9]+)?`, of at most
+ * 15 digits, else -1. Such a number lies between 10^-14 and 10^15, so never overflows or
+ * underflows, and Number() of its text is the double JSON.parse gives (ECMAScript guarantees
+ * correct rounding only up to 20 significant digits): a fast path may read its value. Every other
+ * number is left to the general decoder.
+ */
+export function shortNumberEnd(bytes: Uint8Array, at: number): number {
+  if (at < 0) return -1;
+  let i = at;
+  if (bytes[i] === 0x2d) i += 1;
+  const digitsStart = i;
+  if (bytes[i] === 0x30) i += 1;
+  else if (isDigit(bytes[i])) while (isDigit(bytes[i])) i += 1;
+  else return -1;
+  let digits = i - digitsStart;
+  if (bytes[i] === 0x2e) {
+    i += 1;
+    const fractionStart = i;
+    while (isDigit(bytes[i])) i += 1;
+    if (i === fractionStart) return -1;
+    digits += i - fractionStart;
+  }
+  // An exponent, or a digit after a leading zero, is no plain short number (the latter no JSON).
+  if (digits > shortNumberDigits || bytes[i] === 0x65 || bytes[i] === 0x45 || isDigit(bytes[i])) return -1;
   return i;
 }
 

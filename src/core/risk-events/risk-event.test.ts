@@ -1,8 +1,18 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { dataPath } from "../../../test/data.js";
+import { meaningOf, numberEdgeRows, randomNumberText } from "../../../test/support/number-texts.js";
 import { mutate, seeded } from "../../../test/support/random.js";
-import { decodeRiskEvent, decodeRiskScore, scanRiskScore } from "./risk-event.js";
+import { describeIssues, parseJson } from "../customers/customer.js";
+import { accept, type Decoded, reject } from "../result.js";
+import { encodeRiskEvent } from "../simulation/simulation.js";
+import {
+  decodeRiskEvent,
+  decodeRiskScore,
+  type RiskScore,
+  riskEventSchema,
+  scanRiskScore,
+} from "./risk-event.js";
 
 const readLines = (...parts: string[]) =>
   readFileSync(dataPath(...parts), "utf8")
@@ -53,12 +63,58 @@ describe("decodeRiskEvent", () => {
       "riskDate",
     ],
     ["null", "null", "risk event"],
+    ["a score too large for a double", `{"customer":"a@b.c","score":1${"0".repeat(400)}}`, "Infinity"],
+    ["a score too small for a double", '{"customer":"a@b.c","score":-1e999999}', "-Infinity"],
   ])("rejects %s", (_name, text, reason) => {
     const decoded = decodeRiskEvent(text);
     expect(decoded.ok).toBe(false);
     expect(!decoded.ok && decoded.reason).toContain(reason);
   });
 });
+
+/** The schema's verdict on an event, reason included: what every decoding must agree with. */
+function schemaDecoding(text: string): Decoded<RiskScore> {
+  const json = parseJson(text);
+  if (!json.ok) return json;
+  const parsed = riskEventSchema.safeParse(json.value);
+  if (!parsed.success) return reject(`risk event ${describeIssues(parsed.error)}`);
+  return accept({ customer: parsed.data.customer, score: parsed.data.score });
+}
+
+/** decodeRiskEvent's verdict in the fast path's terms. */
+function generalDecoding(text: string): Decoded<RiskScore> {
+  const decoded = decodeRiskEvent(text);
+  return decoded.ok ? accept({ customer: decoded.value.customer, score: decoded.value.score }) : decoded;
+}
+
+const sameDecoding = (a: Decoded<RiskScore>, b: Decoded<RiskScore>) =>
+  a.ok && b.ok
+    ? a.value.customer === b.value.customer && Object.is(a.value.score, b.value.score)
+    : !a.ok && !b.ok && a.reason === b.reason;
+
+/** Fails, showing both, unless `actual` is `expected` (a score's sign included). Cheap when they agree. */
+function expectSame(actual: Decoded<RiskScore>, expected: Decoded<RiskScore>, text: string) {
+  if (sameDecoding(actual, expected)) return;
+  expect(actual, text).toEqual(expected);
+  expect.fail(`${text}: ${JSON.stringify(actual)} is not ${JSON.stringify(expected)}`);
+}
+
+/**
+ * Checks the scan, the general decoder and the join's decode path against the schema on one event;
+ * returns whether the scan read it.
+ */
+function checkAgreement(text: string): boolean {
+  const expected = schemaDecoding(text);
+  expectSame(generalDecoding(text), expected, text);
+  expectSame(decodeRiskScore(Buffer.from(text)), expected, text);
+  const scanned = scanRiskScore(Buffer.from(text));
+  if (scanned === undefined) return false;
+  expectSame(accept(scanned), expected, text);
+  return true;
+}
+
+/** `event` with its score's text replaced by `score`. */
+const withScore = (event: string, score: string) => event.replace(/"score":[^,}]*/, `"score":${score}`);
 
 /** What the general decoder makes of an event, in the fast path's terms. */
 function general(text: string) {
@@ -71,15 +127,73 @@ describe("scanRiskScore (the join's fast path)", () => {
     .split("\n")
     .filter((line) => line.trim() !== "");
 
-  it("reads the real STEDI app's events as the general decoder does", () => {
+  it.each([
+    ["real-data", "stedi-events.jsonl"],
+    ["real-data", "runs/glorian-2021-04-02/stedi-events.jsonl"],
+  ])("reads every real STEDI app event in %s/%s as the general decoder does", (...parts) => {
+    const lines = readLines(...parts);
     let recognised = 0;
-    for (const line of events) {
-      const scanned = scanRiskScore(Buffer.from(line));
-      if (scanned === undefined) continue;
-      recognised += 1;
-      expect(scanned).toEqual(general(line));
+    for (const line of lines) if (checkAgreement(line)) recognised += 1;
+    expect(recognised).toBe(lines.length);
+  });
+
+  it("reads every score the simulator writes, as the STEDI app prints it", () => {
+    // Scores are hundredths of a second; the app prints magnitudes up to 10^7 without an exponent.
+    let recognised = 0;
+    let events = 0;
+    for (let hundredths = -999_999_999; hundredths <= 999_999_999; hundredths += 3_331_333) {
+      for (const offset of [0, 1, 10, 50, 99]) {
+        const score = (hundredths + offset) / 100;
+        const text = encodeRiskEvent({ customer: "a@test.com", score, riskDate: "2021-04-02T21:39:28.650Z" });
+        events += 1;
+        if (checkAgreement(text)) recognised += 1;
+      }
     }
-    expect(recognised).toBe(events.length);
+    expect(recognised).toBe(events);
+  });
+
+  it("dead-letters a score too large for a double instead of publishing Infinity", () => {
+    const text = `{"customer":"a@test.com","score":${"4".repeat(400)},"riskDate":"2020-09-14T07:54:06.417Z"}`;
+    expect(scanRiskScore(Buffer.from(text))).toBeUndefined();
+    expect(decodeRiskScore(Buffer.from(text))).toEqual({
+      ok: false,
+      reason: "risk event score: Invalid input: expected number, received Infinity",
+    });
+    expect(decodeRiskEvent(text).ok).toBe(false);
+  });
+
+  it.each(numberEdgeRows)("agrees with the general decoder on the score %s", (_label, score, meaning) => {
+    for (const event of [events[0] as string, '{"customer":"a@test.com","score":1}']) {
+      const text = withScore(event, score);
+      checkAgreement(text);
+      const decoded = decodeRiskScore(Buffer.from(text));
+      if (typeof meaning === "object") {
+        expect(decoded.ok && Object.is(decoded.value.score, meaning.value), text).toBe(true);
+      } else {
+        expect(decoded.ok, text).toBe(false);
+        expect(!decoded.ok && decoded.reason, text).toMatch(
+          meaning === "infinite" ? /^risk event score: .*Infinity$/ : /^not JSON/,
+        );
+      }
+    }
+  });
+
+  it("agrees with the general decoder on random scores in real events", () => {
+    const random = seeded(77);
+    const lines = [...events, ...readLines("real-data", "runs/glorian-2021-04-02/stedi-events.jsonl")];
+    const seen = { scanned: 0, decoded: 0, infinite: 0, invalid: 0 };
+    for (let round = 0; round < 10_000; round += 1) {
+      const score = randomNumberText(random);
+      const line = lines[Math.floor(random() * lines.length)] as string;
+      const text = withScore(random() < 0.2 ? line.replace(/,"riskDate":"[^"]*"/, "") : line, score);
+      const meaning = meaningOf(score);
+      if (checkAgreement(text)) seen.scanned += 1;
+      else if (typeof meaning === "object") seen.decoded += 1;
+      else seen[meaning] += 1;
+    }
+    // Each way an event can go turns up often: read by the scan, read by the general decoder
+    // only, rejected for an infinite score, rejected as not JSON.
+    for (const count of Object.values(seen)) expect(count).toBeGreaterThan(500);
   });
 
   it("leaves other layouts and bad events to the general decoder, which explains them", () => {

@@ -2,7 +2,14 @@
 
 import { z } from "zod";
 import { describeIssues, parseJson } from "../customers/customer.js";
-import { ascii, dateYearAt, digitsAt, literalEnd, numberEnd, plainStringEnd } from "../formats/json-scan.js";
+import {
+  ascii,
+  dateYearAt,
+  digitsAt,
+  literalEnd,
+  plainStringEnd,
+  shortNumberEnd,
+} from "../formats/json-scan.js";
 import { accept, type Decoded, reject } from "../result.js";
 import { yearOfDate } from "../simulation/calendar.js";
 
@@ -36,6 +43,8 @@ export function decodeRiskEvent(text: string): Decoded<RiskEvent> {
     typeof event.customer === "string" &&
     event.customer !== "" &&
     typeof event.score === "number" &&
+    // JSON.parse turns a number too large for a double into ±Infinity, which the schema rejects.
+    Number.isFinite(event.score) &&
     (event.riskDate === undefined || (typeof event.riskDate === "string" && isInstant(event.riskDate)))
   ) {
     return accept(
@@ -79,15 +88,15 @@ const isPlainInstant = (bytes: Uint8Array, at: number) =>
 
 /**
  * The STEDI app's layout, `{"customer":"…","score":N,"riskDate":"yyyy-MM-ddTHH:mm:ss.SSSZ"}` (riskDate
- * optional), with a plain ASCII customer, read without building a string for anything but the
- * customer; undefined for anything else. Everything it accepts, decodeRiskEvent accepts alike.
+ * optional), with a plain ASCII customer and a short plain-decimal score (as the app writes, e.g.
+ * `-12.5`); undefined for anything else. Everything it accepts, decodeRiskEvent accepts alike.
  */
 export function scanRiskScore(bytes: Buffer): RiskScore | undefined {
   const customerStart = literalEnd(bytes, 0, eventStart);
   const customerEnd = plainStringEnd(bytes, customerStart);
   if (customerEnd <= customerStart) return undefined;
   const scoreStart = literalEnd(bytes, customerEnd, scoreField);
-  const scoreEnd = numberEnd(bytes, scoreStart);
+  const scoreEnd = shortNumberEnd(bytes, scoreStart);
   if (scoreEnd < 0) return undefined;
   if (!(scoreEnd + 1 === bytes.length && bytes[scoreEnd] === 0x7d)) {
     // `,"riskDate":"` then 24 characters of instant, its closing quote and the end of the object
