@@ -1,8 +1,8 @@
 // events-console and redis-console: a topic, decoded, printed as Spark-style micro-batches.
 
 import { randomUUID } from "node:crypto";
-import type { KafkaMessage } from "kafkajs";
-import { createAdmin, createConsumer, createKafka, ensureTopics, kafkaFailure } from "../adapters/kafka.js";
+import { createKafkaPort } from "../adapters/kafka/kafkajs-port.js";
+import type { ConsumedRecord, GroupConsumer } from "../adapters/kafka/port.js";
 import { openLogFile } from "../adapters/log-file.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig, ConsoleConfig } from "../config/config.js";
@@ -24,17 +24,16 @@ export async function runConsole(options: {
   const counts: ConsoleCounts = { records: 0, rows: 0, skipped: 0, bad: 0, batches: 0 };
   const stdout = createStdout(lifecycle);
   const log = openLogFile(common.logDir, view.logName);
-  const connection = createKafka(common, `stedi-${view.name}`);
+  const port = createKafkaPort(common, `stedi-${view.name}`);
   // Without --group every run reads afresh, as the seed's Spark query did; with one, it resumes.
   const groupId = common.group ?? `stedi-${view.name}-${randomUUID()}`;
   // A topic nobody has written yet is created, so the console waits for data instead of failing.
-  const admin = await createAdmin(connection);
   try {
-    await ensureTopics(connection, admin, [view.topic]);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
+    await port.ensureTopics([view.topic]);
+  } catch (error) {
+    await port.close();
+    throw error;
   }
-  const consumer = await createConsumer(connection, { groupId });
 
   let pendingRecords = 0;
   let pendingRows: string[][] = [];
@@ -51,7 +50,7 @@ export async function runConsole(options: {
     pendingRows = [];
   };
 
-  const handle = (message: KafkaMessage, partition: number) => {
+  const handle = (message: ConsumedRecord, partition: number) => {
     counts.records += 1;
     pendingRecords += 1;
     const shown = view.view(message.value?.toString("utf8") ?? "");
@@ -71,37 +70,35 @@ export async function runConsole(options: {
     }
   };
 
-  consumer.on(consumer.events.GROUP_JOIN, () => lifecycle.watchIdle(common.exitOnIdleMs));
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart)
-      lifecycle.stop({ kind: "failure", error: kafkaFailure(connection, "consuming", payload.error) });
-  });
-
   const trigger = setInterval(flush, options.console.triggerMs);
+  let consumer: GroupConsumer | undefined;
   try {
-    await consumer.subscribe({ topic: view.topic, fromBeginning: common.from === "earliest" });
-    await consumer.run({
+    consumer = await port.consume({
+      groupId,
+      topics: [view.topic],
+      fromBeginning: common.from === "earliest",
       autoCommit: common.group !== undefined,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) handle(message, batch.partition);
+      eachBatch: async (batch) => {
+        for (const message of batch.records) handle(message, batch.partition);
         lifecycle.markActivity();
         reporter.status(
           `${view.name}: ${counts.records} records, ${counts.batches} batches from ${view.topic}`,
         );
+        return batch.records.at(-1)?.offset;
       },
+      onAssigned: () => lifecycle.watchIdle(common.exitOnIdleMs),
+      onFailure: (error) => lifecycle.stop({ kind: "failure", error }),
     });
   } catch (error) {
-    lifecycle.stop({
-      kind: "failure",
-      error: kafkaFailure(connection, `subscribing to ${view.topic}`, error),
-    });
+    lifecycle.stop({ kind: "failure", error });
   }
 
   const reason = await lifecycle.stopped;
   clearInterval(trigger);
-  await consumer.stop().catch(() => undefined);
+  // Closing lets the running batch finish, so the last flush holds everything read.
+  await consumer?.close();
   flush();
-  await consumer.disconnect().catch(() => undefined);
+  await port.close();
   await log.close();
   reporter.close();
   if (reason.kind === "failure") throw reason.error;

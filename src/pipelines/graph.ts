@@ -4,9 +4,9 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { KafkaMessage } from "kafkajs";
 import { type Asset, createWebServer, type WebServer } from "../adapters/http-server.js";
-import { createAdmin, createConsumer, createKafka, ensureTopics, kafkaFailure } from "../adapters/kafka.js";
+import { createKafkaPort } from "../adapters/kafka/kafkajs-port.js";
+import type { ConsumedRecord, GroupConsumer } from "../adapters/kafka/port.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
 import type { GraphConfig } from "../config/graph.js";
@@ -86,25 +86,19 @@ export async function runGraph(options: {
     onError: (error) => lifecycle.stop({ kind: "failure", error }),
   });
 
+  const port = createKafkaPort(common, "stedi-graph");
   try {
-    const connection = createKafka(common, "stedi-graph");
     // The graph is often opened before join has written anything: the topic is created as join
     // would create it, so the page can say "waiting for data" instead of the command failing.
-    const admin = await createAdmin(connection);
-    try {
-      await ensureTopics(connection, admin, [topic]);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    await port.ensureTopics([topic]);
     // A throwaway group, as the consoles use: every start replays from --from. The common default,
     // earliest, suits the window: the page opens on the latest points at once instead of staying
     // empty until the next round of scores (about a minute); only the last --window are kept.
     const groupId = common.group ?? `stedi-graph-${randomUUID()}`;
-    const consumer = await createConsumer(connection, { groupId });
     // Announced once Kafka answers, so an unreachable broker is one line, not a URL and then an error.
     reporter.info(`graph: serving ${server.url}`);
 
-    const plot = (message: KafkaMessage, partition: number): WindowPoint | undefined => {
+    const plot = (message: ConsumedRecord, partition: number): WindowPoint | undefined => {
       counts.records += 1;
       const decoded = decodeGraphPoint(message.value?.toString("utf8") ?? "");
       if (!decoded.ok) {
@@ -118,19 +112,16 @@ export async function runGraph(options: {
       return point;
     };
 
-    consumer.on(consumer.events.GROUP_JOIN, () => lifecycle.watchIdle(common.exitOnIdleMs));
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart)
-        lifecycle.stop({ kind: "failure", error: kafkaFailure(connection, "consuming", payload.error) });
-    });
-
+    let consumer: GroupConsumer | undefined;
     try {
-      await consumer.subscribe({ topic, fromBeginning: common.from === "earliest" });
-      await consumer.run({
+      consumer = await port.consume({
+        groupId,
+        topics: [topic],
+        fromBeginning: common.from === "earliest",
         autoCommit: common.group !== undefined,
-        eachBatch: async ({ batch }) => {
+        eachBatch: async (batch) => {
           const points: WindowPoint[] = [];
-          for (const message of batch.messages) {
+          for (const message of batch.records) {
             const point = plot(message, batch.partition);
             if (point) points.push(point);
           }
@@ -142,17 +133,19 @@ export async function runGraph(options: {
           reporter.status(
             `graph: ${counts.points} points from ${topic}, ${server.subscribers} viewer(s) at ${server.url}`,
           );
+          return batch.records.at(-1)?.offset;
         },
+        onAssigned: () => lifecycle.watchIdle(common.exitOnIdleMs),
+        onFailure: (error) => lifecycle.stop({ kind: "failure", error }),
       });
     } catch (error) {
-      lifecycle.stop({ kind: "failure", error: kafkaFailure(connection, `subscribing to ${topic}`, error) });
+      lifecycle.stop({ kind: "failure", error });
     }
 
     const reason = await lifecycle.stopped;
     // Ending the streams first lets open pages show "disconnected" while Kafka says goodbye.
     await server.close();
-    await consumer.stop().catch(() => undefined);
-    await consumer.disconnect().catch(() => undefined);
+    await consumer?.close();
     reporter.close();
     if (reason.kind === "failure") throw reason.error;
     reporter.info(
@@ -160,6 +153,7 @@ export async function runGraph(options: {
     );
     return counts;
   } finally {
+    await port.close();
     await server.close();
   }
 }

@@ -1,8 +1,8 @@
 // stedi simulate: the STEDI app's simulated seniors, writing customers and rapid step tests to
 // Redis and publishing their risk scores to stedi-events, on a clock that may run faster than real.
 
-import type { Producer } from "kafkajs";
-import { createAdmin, createKafka, createProducer, ensureTopics, kafkaFailure } from "../adapters/kafka.js";
+import { createKafkaPort } from "../adapters/kafka/kafkajs-port.js";
+import type { Producer } from "../adapters/kafka/port.js";
 import { createRedisClient, type RedisClient } from "../adapters/redis.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
@@ -14,7 +14,6 @@ import {
   encodeCustomer,
   encodeRiskEvent,
   encodeStepTest,
-  type RiskScoreEvent,
   Simulation,
   steadySenior,
 } from "../core/simulation/simulation.js";
@@ -96,8 +95,8 @@ function createPause(lifecycle: Lifecycle): (ms: number) => Promise<void> {
  * Runs the simulation until `rounds` are done or the lifecycle stops (a signal, a closed stdout).
  * A stop lets the current step finish: a test already written to Redis still gets its score
  * published (at once, without the rest of the wait). Throws an `unavailable` StediError when Redis
- * or Kafka cannot be reached or fail during the run, a config error when the customer key is not a
- * sorted set; connections are closed either way.
+ * or Kafka cannot be reached or fail during the run (`rejected` when Kafka refuses the scores), a
+ * config error when the customer key is not a sorted set; connections are closed either way.
  */
 export async function runSimulate(options: {
   common: CommonConfig;
@@ -111,29 +110,17 @@ export async function runSimulate(options: {
   const endpoint = parseRedisUrl(config.redisUrl);
   const counts: SimulateCounts = { customers: 0, tests: 0, scores: 0, rounds: 0 };
 
+  // Nothing connects before it is used: Redis is still the first to be reached.
+  const port = createKafkaPort(common, "stedi-simulate");
   const redis = await createRedisClient(endpoint, common.connectTimeoutMs);
   let producer: Producer | undefined;
   try {
     const taken = await readTakenEmails(redis, config.customerKey);
-    const connection = createKafka(common, "stedi-simulate");
-    const admin = await createAdmin(connection);
-    try {
-      await ensureTopics(connection, admin, [common.eventsTopic]);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-    producer = await createProducer(connection);
-    const publish = async (event: RiskScoreEvent, value: string) => {
-      try {
-        await producer?.send({
-          topic: common.eventsTopic,
-          acks: -1,
-          messages: [{ key: eventKey(realNow()), value }],
-        });
-      } catch (error) {
-        throw kafkaFailure(connection, `publishing the score of ${event.customer}`, error);
-      }
-    };
+    await port.ensureTopics([common.eventsTopic]);
+    const scores = await port.createProducer();
+    producer = scores;
+    const publish = (value: string) =>
+      scores.send([{ topic: common.eventsTopic, records: [{ key: eventKey(realNow()), value }] }]);
 
     const simulation = new Simulation({
       seed: config.seed,
@@ -173,7 +160,7 @@ export async function runSimulate(options: {
       const event = simulation.riskEventFor(test.customer.email);
       if (event) {
         const value = encodeRiskEvent(event);
-        await publish(event, value);
+        await publish(value);
         counts.scores += 1;
         if (common.json) stdout.write(`${value}\n`);
       }
@@ -185,7 +172,8 @@ export async function runSimulate(options: {
     }
   } finally {
     reporter.close();
-    await producer?.disconnect().catch(() => undefined);
+    await producer?.close();
+    await port.close();
     await redis.close();
   }
 
