@@ -23,6 +23,7 @@ export type Expired<Origin> = { event: PendingEvent<Origin>; reason: string };
  * when its customer is known, otherwise when the customer arrives, or an expiry after `waitMs`.
  * Memory grows with customers and with events still waiting, never with events already joined.
  * Several states may share one table: one state per input partition, one table per process.
+ * The steps of join-steps.ts drive it; customers go into the table, then `release` their events.
  */
 export class JoinState<Origin> {
   private readonly pending = new Map<string, PendingEvent<Origin>[]>();
@@ -33,18 +34,8 @@ export class JoinState<Origin> {
     readonly customers: CustomerTable = new CustomerTable(),
   ) {}
 
-  get customerCount(): number {
-    return this.customers.size;
-  }
-
   get waitingCount(): number {
     return this.pendingCount;
-  }
-
-  /** Records (or replaces) a customer; returns the outputs of events that were waiting for it. */
-  upsertCustomer(email: string, birthYear: string): JoinOutput<Origin>[] {
-    this.customers.upsert(email, birthYear);
-    return this.release(email);
   }
 
   /** The outputs of the events waiting for `email`, now that the table knows it (none otherwise). */
@@ -58,14 +49,6 @@ export class JoinState<Origin> {
       record: toGraphRecord(email, event.score, birthYear),
       origin: event.origin,
     }));
-  }
-
-  /** Joins one risk event: its output now, or nothing while it waits for its customer. */
-  addRiskEvent(email: string, score: number, origin: Origin, now: number): JoinOutput<Origin> | undefined {
-    const record = this.joinNow(email, score);
-    if (record !== undefined) return { record, origin };
-    this.hold({ email, score, origin, since: now });
-    return undefined;
   }
 
   /** The output of a risk event whose customer is known; undefined (and nothing held) otherwise. */
@@ -106,10 +89,5 @@ export class JoinState<Origin> {
       else this.pending.set(email, keep);
     }
     return expired;
-  }
-
-  /** Every event still waiting, oldest first per customer. */
-  waitingEvents(): PendingEvent<Origin>[] {
-    return [...this.pending.values()].flat();
   }
 }
