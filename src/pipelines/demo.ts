@@ -6,7 +6,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createAdmin, createKafka, ensureTopics, fetchEndOffsets } from "../adapters/kafka.js";
+import { createKafkaPort } from "../adapters/kafka/kafkajs-port.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
 import type { DemoConfig } from "../config/demo.js";
@@ -103,8 +103,7 @@ export async function runDemo(options: {
     }
   }
 
-  const connection = createKafka(common, "stedi-demo");
-  const admin = await createAdmin(connection);
+  const kafka = createKafkaPort(common, "stedi-demo");
   const stages: Stage[] = [];
   const logDir = common.logDir ?? join(projectRoot, "logs");
   mkdirSync(logDir, { recursive: true });
@@ -143,16 +142,11 @@ export async function runDemo(options: {
   };
 
   try {
-    await ensureTopics(connection, admin, [
-      common.redisTopic,
-      common.eventsTopic,
-      common.outputTopic,
-      common.dlqTopic,
-    ]);
-    const kafka = kafkaFlags(common);
+    await kafka.ensureTopics([common.redisTopic, common.eventsTopic, common.outputTopic, common.dlqTopic]);
+    const kafkaArgs = kafkaFlags(common);
     start("graph", [
       "graph",
-      ...kafka,
+      ...kafkaArgs,
       "--output-topic",
       common.outputTopic,
       "--port",
@@ -162,7 +156,7 @@ export async function runDemo(options: {
     ]);
     start("join", [
       "join",
-      ...kafka,
+      ...kafkaArgs,
       "--redis-topic",
       common.redisTopic,
       "--events-topic",
@@ -176,7 +170,7 @@ export async function runDemo(options: {
     ]);
     start("redis-source", [
       "redis-source",
-      ...kafka,
+      ...kafkaArgs,
       "--redis",
       demo.redisUrl,
       "--redis-topic",
@@ -190,7 +184,7 @@ export async function runDemo(options: {
     );
     start("simulate", [
       "simulate",
-      ...kafka,
+      ...kafkaArgs,
       "--redis",
       demo.redisUrl,
       "--events-topic",
@@ -217,7 +211,7 @@ export async function runDemo(options: {
   const poll = async () => {
     const records: Record<string, number> = {};
     for (const [name, topic] of topics) {
-      const ends = await fetchEndOffsets(connection, admin, topic);
+      const ends = await kafka.offsetRanges(topic);
       const total = [...ends.values()].reduce((sum, end) => sum + end.high, 0);
       if (!baseline.has(name)) baseline.set(name, total);
       records[name] = total - (baseline.get(name) ?? 0);
@@ -263,7 +257,7 @@ export async function runDemo(options: {
       await exited;
     }
   }
-  await admin.disconnect().catch(() => undefined);
+  await kafka.close();
   if (startedStack && !demo.keepStack) {
     reporter.info("demo: stopping the local stack");
     await runScript(["down"]).catch((error: unknown) => reporter.warn(String(error)));
