@@ -170,6 +170,16 @@ describe("stepEvents", () => {
     expect(decoded(effects.changelog).at(-1)).toEqual({ kind: "position", nextOffset: next });
   });
 
+  it("skips records below `from` exactly beyond 2^53, where doubles round", () => {
+    const effects = events(
+      stateKnowing(),
+      ["9007199254740992", "9007199254740993"].map((offset) => inputRecord(offset, riskEvent(late, 1))),
+      { from: "9007199254740993" },
+    );
+    expect(effects.events).toBe(1);
+    expect(waitingOffsets(effects.changelog)).toEqual(["9007199254740993"]);
+  });
+
   it("names an undecodable record's exact offset beyond 2^53", () => {
     const effects = events(stateKnowing(), [inputRecord("9007199254740993", "{bad")]);
     expect(effects.deadLetters[0]?.headers?.["stedi.dlq.offset"]).toBe("9007199254740993");

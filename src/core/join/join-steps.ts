@@ -78,10 +78,13 @@ export function stepEvents(
 ): JoinEffects {
   const { topic, partition, records, now } = input;
   const effects = noEffects();
-  // Offsets fit a double exactly far beyond any partition's life; a batch is in offset order.
-  const from = input.from === undefined ? Number.NEGATIVE_INFINITY : Number(input.from);
+  // A batch is in offset order: the skip stops at the first record to process (about one
+  // comparison per batch, so exact int64 comparison costs nothing).
   let first = 0;
-  while (first < records.length && Number((records[first] as InputRecord).offset) < from) first += 1;
+  if (input.from !== undefined) {
+    const from = BigInt(input.from);
+    while (first < records.length && BigInt((records[first] as InputRecord).offset) < from) first += 1;
+  }
   const last = records.at(-1);
   if (last === undefined || first === records.length) return effects;
   for (let index = first; index < records.length; index += 1) {
