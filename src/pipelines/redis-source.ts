@@ -26,7 +26,13 @@ import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
 import type { RedisSourceConfig } from "../config/redis-source.js";
 import { describeEndpoint } from "../config/redis-url.js";
-import { type ConnectorRecord, encodeCommandRecord } from "../core/connector/command-record.js";
+import type { ConnectorRecord } from "../core/connector/command-record.js";
+import {
+  describePosition,
+  type ReplicationEffect,
+  startReplication,
+  stepReplication,
+} from "../core/connector/replication-plan.js";
 import { encodeSnapshotRecord } from "../core/connector/snapshot-record.js";
 import { encodePosition, positionKey } from "../core/connector/source-position.js";
 import { decodeRdb } from "../core/redis/rdb.js";
@@ -94,15 +100,12 @@ export async function runRedisSource(options: {
   }
   const kafkaProducer = producer;
 
-  if (stored && source.snapshot) {
-    reporter.info(`redis-source: --snapshot: starting over instead of continuing after ${describe(stored)}`);
-  }
-  // What we hold: the position after the last event handled (committed or pending).
-  let position: ReplicationPosition | undefined = source.snapshot ? undefined : stored;
+  const start = startReplication({ redis, stored, snapshot: source.snapshot });
+  let replication = start.state;
+  // replication.position, for the Kafka side: the position after the last event handled.
+  let position: ReplicationPosition | undefined = replication.position;
   let committed: ReplicationPosition | undefined = stored;
   let pending: ConnectorRecord[] = [];
-  let snapshotNext = false;
-  let snapshotWanted = source.snapshot;
   const stdout = createStdout(lifecycle);
   const warned = new Set<string>();
 
@@ -157,54 +160,28 @@ export async function runRedisSource(options: {
     }
   };
 
-  // ---- Redis side: every event, in stream order, synchronously.
-  const onEvent = (event: ReplicationEvent) => {
-    switch (event.kind) {
-      case "fullresync": {
-        const next = { replid: event.replid, offset: event.offset };
-        if (snapshotWanted) {
-          snapshotNext = true;
-          reporter.info(
-            `redis-source: full resync at ${describe(next)}: publishing a snapshot of the existing keys`,
-          );
-        } else if (position) {
-          snapshotNext = true;
-          reporter.warn(
-            `redis-source: Redis cannot continue after ${describe(position)} (full resync at ${describe(next)}): publishing a snapshot of the existing keys`,
-          );
-        } else {
-          snapshotNext = false;
-        }
-        position = next;
-        lifecycle.markActivity();
-        return;
-      }
-      case "continue":
-        // psync2: a master that took over another's history continues it under its own id.
-        position = { replid: event.replid ?? position?.replid ?? "", offset: event.offset };
-        reporter.info(`redis-source: continuing after ${describe(position)}`);
-        lifecycle.markActivity();
-        return;
-      case "rdb":
-        if (snapshotNext) publishSnapshot(event.payload);
-        else if (position) {
-          reporter.info(
-            `redis-source: attached to ${redis} at ${describe(position)}; publishing writes from now on (--snapshot publishes existing keys first)`,
-          );
-        }
-        snapshotNext = false;
-        snapshotWanted = false;
-        return;
-      case "command": {
-        if (position) position = { replid: position.replid, offset: event.offset };
-        const outcome = encodeCommandRecord(event.args);
-        if (outcome.kind === "record") enqueue(outcome.record);
-        else if (outcome.kind === "skipped") skip(outcome.name, outcome.reason);
-        return;
-      }
-      case "refused":
-        return; // openReplication rejects with it
+  // ---- Redis side: every event, in stream order, synchronously; replication-plan decides.
+  const apply = (effect: ReplicationEffect) => {
+    switch (effect.kind) {
+      case "info":
+        return reporter.info(effect.message);
+      case "warn":
+        return reporter.warn(effect.message);
+      case "snapshot":
+        return publishSnapshot(effect.payload);
+      case "record":
+        return enqueue(effect.record);
+      case "skipped":
+        return skip(effect.name, effect.reason);
     }
+  };
+  const onEvent = (event: ReplicationEvent) => {
+    const step = stepReplication(replication, event);
+    replication = step.state;
+    position = replication.position;
+    // A sync reply is activity even when it publishes nothing; a command is once it is enqueued.
+    if (event.kind === "fullresync" || event.kind === "continue") lifecycle.markActivity();
+    for (const effect of step.effects) apply(effect);
   };
 
   const publishSnapshot = (payload: Buffer) => {
@@ -240,6 +217,8 @@ export async function runRedisSource(options: {
     warned.add(message);
     reporter.warn(`redis-source: skipping ${message} (further ones are counted)`);
   };
+
+  for (const effect of start.effects) apply(effect);
 
   // ---- The replication link, re-opened after losses until the command stops.
   const connect = () =>
@@ -308,7 +287,7 @@ export async function runRedisSource(options: {
     }, flushEveryMs),
     setInterval(() => {
       reporter.status(
-        `redis-source: ${counts.published} published, ${pending.length} pending, ${counts.skipped} skipped${position ? `, at ${describe(position)}` : ""}`,
+        `redis-source: ${counts.published} published, ${pending.length} pending, ${counts.skipped} skipped${position ? `, at ${describePosition(position)}` : ""}`,
       );
     }, 250),
   ];
@@ -334,7 +313,7 @@ export async function runRedisSource(options: {
   if (lastFlush !== undefined) throw lastFlush;
   const skipped = [...counts.skippedByCommand].map(([name, count]) => `${name} ${count}`).join(", ");
   reporter.info(
-    `redis-source: published ${counts.published} records (${counts.snapshotRecords} snapshot), skipped ${counts.skipped}${skipped ? ` (${skipped})` : ""}${committed ? `; position ${describe(committed)}` : ""}`,
+    `redis-source: published ${counts.published} records (${counts.snapshotRecords} snapshot), skipped ${counts.skipped}${skipped ? ` (${skipped})` : ""}${committed ? `; position ${describePosition(committed)}` : ""}`,
   );
   return counts;
 }
@@ -347,8 +326,6 @@ async function drain(link: ReplicationLink, source: RedisSourceConfig, offset: (
   if (target === undefined) return;
   while (offset() < target && Date.now() < deadline) await sleep(10);
 }
-
-const describe = (position: ReplicationPosition) => `${position.replid}:${position.offset}`;
 
 const samePosition = (a: ReplicationPosition, b: ReplicationPosition | undefined) =>
   b !== undefined && a.replid === b.replid && a.offset === b.offset;
