@@ -7,15 +7,8 @@
 // cannot continue (restarted without persistence, backlog overrun) it sends a full RDB: we say so
 // and publish its keys as snapshot records — in one transaction, so the snapshot is all or nothing.
 
-import type { Message, Producer } from "kafkajs";
-import {
-  createAdmin,
-  createKafka,
-  createProducer,
-  type KafkaConnection,
-  kafkaFailure,
-  transactionalProducerConfig,
-} from "../adapters/kafka.js";
+import { createKafkaPort } from "../adapters/kafka/kafkajs-port.js";
+import type { TransactionalWriter } from "../adapters/kafka/port.js";
 import {
   openReplication,
   type ReplicationLink,
@@ -56,9 +49,6 @@ const flushEveryMs = 100;
 const flushAtRecords = 10_000;
 /** Stop reading Redis above this many pending records, until a flush brings them down. */
 const pauseAtRecords = 50_000;
-/** Bytes per produce request inside a transaction: under the broker's default 1 MB batch limit. */
-const requestBytes = 512 * 1024;
-const requestMessages = 1000;
 const reconnectDelaysMs = [250, 500, 1000, 2000, 5000];
 
 export async function runRedisSource(options: {
@@ -79,26 +69,27 @@ export async function runRedisSource(options: {
     reconnects: 0,
   };
 
-  const connection = createKafka(common, "stedi-redis-source");
-  const admin = await createAdmin(connection);
-  let producer: Producer | undefined;
+  const kafka = createKafkaPort(common, "stedi-redis-source");
+  let writer: TransactionalWriter | undefined;
   let stored: ReplicationPosition | undefined;
   try {
-    await ensureSourceTopics(connection, admin, { records: topic, offsets: source.offsetsTopic });
-    producer = await createProducer(connection, transactionalProducerConfig(`stedi-redis-source|${key}`));
-    await fenceEarlierRuns(connection, producer);
-    stored = await readStoredPosition(connection, admin, {
+    await ensureSourceTopics(kafka, { records: topic, offsets: source.offsetsTopic });
+    // Creating the writer initializes the transactional id, which makes Kafka abort any transaction
+    // a crashed earlier run left open (and fences that run if it is still alive). It must come before
+    // reading the position: only then is the offsets topic's end stable.
+    writer = await kafka.createTransactionalWriter(`stedi-redis-source|${key}`);
+    stored = await readStoredPosition(kafka, {
       topic: source.offsetsTopic,
       key,
       onBad: (reason) => reporter.warn(`redis-source: ignoring the stored position under ${key}: ${reason}`),
     });
   } catch (error) {
-    await producer?.disconnect().catch(() => undefined);
+    await writer?.close();
     throw error;
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await kafka.close();
   }
-  const kafkaProducer = producer;
+  const kafkaWriter = writer;
 
   const start = startReplication({ redis, stored, snapshot: source.snapshot });
   let replication = start.state;
@@ -126,7 +117,7 @@ export async function runRedisSource(options: {
     pending = [];
     flushing = true;
     try {
-      await publish(connection, kafkaProducer, {
+      await publish(kafkaWriter, {
         topic,
         records,
         offsets: { topic: source.offsetsTopic, key, value: encodePosition(at) },
@@ -234,12 +225,12 @@ export async function runRedisSource(options: {
   try {
     link = await Promise.race([opening, stoppedFirst]);
   } catch (error) {
-    await kafkaProducer.disconnect().catch(() => undefined);
+    await kafkaWriter.close();
     throw error;
   }
   if (!link) {
     void opening.then((late) => late.close()).catch(() => undefined);
-    await kafkaProducer.disconnect().catch(() => undefined);
+    await kafkaWriter.close();
     reporter.close();
     return counts;
   }
@@ -307,7 +298,7 @@ export async function runRedisSource(options: {
       lastFlush = error;
     });
   }
-  await kafkaProducer.disconnect().catch(() => undefined);
+  await kafkaWriter.close();
   reporter.close();
   if (reason.kind === "failure") throw reason.error;
   if (lastFlush !== undefined) throw lastFlush;
@@ -333,77 +324,35 @@ const samePosition = (a: ReplicationPosition, b: ReplicationPosition | undefined
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Initializes the transactional id, which makes Kafka abort any transaction a crashed earlier run
- * left open (and fences that run if it is still alive). Must come before reading the position:
- * only then is the offsets topic's end stable.
- */
-async function fenceEarlierRuns(connection: KafkaConnection, producer: Producer): Promise<void> {
-  try {
-    const transaction = await producer.transaction();
-    await transaction.abort();
-  } catch (error) {
-    throw kafkaFailure(connection, "starting the transactional producer", error);
-  }
-}
-
-/**
- * Sends records in requests under the broker's batch size limit and of at most `requestMessages`,
- * the last one together with the position, then commits.
+ * Publishes records and the position they end at in one transaction (partition 0 always: the
+ * stream is one ordered log, whatever the key).
  */
 async function publish(
-  connection: KafkaConnection,
-  producer: Producer,
+  writer: TransactionalWriter,
   batch: {
     topic: string;
     records: ConnectorRecord[];
     offsets: { topic: string; key: string; value: string };
   },
 ): Promise<void> {
-  const transaction = await producer.transaction().catch((error: unknown) => {
-    throw kafkaFailure(connection, "beginning a transaction", error);
-  });
   try {
-    const requests: Message[][] = [[]];
-    let bytes = 0;
-    for (const record of batch.records) {
-      const size = record.key.length + record.value.length + 32;
-      let request = requests.at(-1) as Message[];
-      if (request.length > 0 && (bytes + size > requestBytes || request.length >= requestMessages)) {
-        request = [];
-        requests.push(request);
-        bytes = 0;
-      }
-      // Partition 0 always: the stream is one ordered log, whatever the key.
-      request.push({ key: record.key, value: record.value, partition: 0 });
-      bytes += size;
-    }
-    const position = {
-      topic: batch.offsets.topic,
-      messages: [{ key: batch.offsets.key, value: batch.offsets.value, partition: 0 }],
-    };
-    const last = requests.pop() as Message[];
-    for (const messages of requests) await transaction.send({ topic: batch.topic, messages });
-    await transaction.sendBatch({
-      topicMessages: last.length > 0 ? [{ topic: batch.topic, messages: last }, position] : [position],
-    });
-    await transaction.commit();
+    await writer.commit([
+      {
+        topic: batch.topic,
+        records: batch.records.map((record) => ({ key: record.key, value: record.value, partition: 0 })),
+      },
+      {
+        topic: batch.offsets.topic,
+        records: [{ key: batch.offsets.key, value: batch.offsets.value, partition: 0 }],
+      },
+    ]);
   } catch (error) {
-    await transaction.abort().catch(() => undefined);
-    if (wasFenced(error)) {
-      throw new StediError("unavailable", "another redis-source took over this Redis and topic (fenced)", {
+    if (error instanceof StediError && error.code === "fenced") {
+      throw new StediError("fenced", "another redis-source took over this Redis and topic (fenced)", {
         hint: "run one redis-source per Redis server and topic",
+        cause: error,
       });
     }
-    throw kafkaFailure(connection, `publishing to ${batch.topic}`, error);
+    throw error;
   }
-}
-
-/** Kafka's answer to a producer whose transactional id a newer run has initialized since. */
-function wasFenced(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = (current as { cause?: unknown }).cause) {
-    const type = (current as { type?: string }).type;
-    if (type === "PRODUCER_FENCED" || type === "INVALID_PRODUCER_EPOCH") return true;
-    if (current === (current as { cause?: unknown }).cause) break;
-  }
-  return false;
 }
