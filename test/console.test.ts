@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connectorZadd, customerJson, exampleRiskEvent, riskEventJson, samTestRecord } from "./fixtures.js";
 import { runStedi } from "./support/cli.js";
-import { brokers, freshTopic, kafka, produce } from "./support/kafka.js";
+import { brokers, freshTopic, port, produce } from "./support/kafka.js";
 
 const common = (logDir: string) => [
   "--brokers",
@@ -49,32 +49,24 @@ describe("stedi events-console", () => {
   it("shows nothing of aborted transactions, also when several producers' transactions interleave", async () => {
     const topic = await freshTopic("events-aborted");
     const logDir = mkdtempSync(join(tmpdir(), "stedi-logs-"));
-    const producers = ["a", "b", "c"].map((name) =>
-      kafka.producer({ transactionalId: `${topic}-${name}`, idempotent: true, maxInFlightRequests: 1 }),
-    );
-    const [first, second, third] = producers as [
-      (typeof producers)[0],
-      (typeof producers)[0],
-      (typeof producers)[0],
+    const writer = (name: string) => port.createTransactionalWriter(`${topic}-${name}`);
+    const [first, second, third] = await Promise.all([writer("a"), writer("b"), writer("c")]);
+    const record = (email: string, score: string) => [
+      { topic, records: [{ key: null, value: riskEventJson(email, score) }] },
     ];
     try {
-      await Promise.all(producers.map((producer) => producer.connect()));
-      const aborting = [await first.transaction(), await second.transaction()];
+      const aborting = [await first.begin(), await second.begin()];
       for (let round = 0; round < 3; round += 1) {
-        for (const [index, transaction] of aborting.entries()) {
-          await transaction.send({
-            topic,
-            messages: [{ value: riskEventJson(`Aborted.${index}.${round}@test.com`, "1.0") }],
-          });
-        }
+        for (const [index, transaction] of aborting.entries())
+          await transaction.send(record(`Aborted.${index}.${round}@test.com`, "1.0"));
       }
       // The broker lists aborted transactions in the order they ended: the later-started first.
       for (const transaction of aborting.reverse()) await transaction.abort();
-      const committing = await third.transaction();
-      await committing.send({ topic, messages: [{ value: riskEventJson("Committed@test.com", "2.0") }] });
+      const committing = await third.begin();
+      await committing.send(record("Committed@test.com", "2.0"));
       await committing.commit();
     } finally {
-      await Promise.all(producers.map((producer) => producer.disconnect()));
+      await Promise.all([first, second, third].map((writer) => writer.close()));
     }
     const result = await runStedi(["events-console", "--events-topic", topic, "--json", ...common(logDir)]);
     expect(result.code, result.stderr).toBe(0);

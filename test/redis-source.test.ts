@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { ConfigResourceTypes } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisClient, type RedisClient } from "../src/adapters/redis.js";
 import { parseRedisUrl } from "../src/config/redis-url.js";
 import { dataPath } from "./data.js";
 import { runStedi, startStedi } from "./support/cli.js";
-import { brokers, freshTopic, kafka, type ReadRecord, readAll } from "./support/kafka.js";
+import { brokers, freshTopic, type ReadRecord, readAll } from "./support/kafka.js";
+import { topicConfigs } from "./support/kafka-tool.js";
 import { type PrivateRedis, startPrivateRedis } from "./support/redis-server.js";
 
 const b = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -221,19 +221,7 @@ describe("stedi redis-source", () => {
       .map((record) => Buffer.from(JSON.parse(record.value).zSetEntries[0].element, "base64").toString());
     expect(members).toHaveLength(total);
     expect(members).toEqual(Array.from({ length: total }, (_, index) => `member-${index}`));
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const { resources } = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [
-          { type: ConfigResourceTypes.TOPIC, name: `${topic}-offsets`, configNames: ["cleanup.policy"] },
-        ],
-      });
-      expect(resources[0]?.configEntries[0]?.configValue).toBe("compact");
-    } finally {
-      await admin.disconnect();
-    }
+    expect((await topicConfigs(brokers, `${topic}-offsets`)).get("cleanup.policy")).toBe("compact");
   });
 
   it("finishes the transaction and exits 0 on SIGTERM", async () => {

@@ -3,7 +3,6 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import type { Message } from "kafkajs";
 import { expect } from "vitest";
 import { projectRoot } from "../data.js";
 import { connectorZadd, customerJson, riskEventJson } from "../fixtures.js";
@@ -12,7 +11,7 @@ import { type CheckReport, checkJoinOutput } from "./output-check.js";
 export { seeded } from "./random.js";
 
 import { type JoinTopics, joinArgs } from "./join-args.js";
-import type { createKafkaHelpers } from "./kafka.js";
+import type { createKafkaHelpers, InputRecord } from "./kafka.js";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -30,7 +29,7 @@ export function customerRecords(from: number, to: number): string[] {
   return records;
 }
 
-export function eventRecords(random: () => number, count: number, customers: number): Message[] {
+export function eventRecords(random: () => number, count: number, customers: number): InputRecord[] {
   return Array.from({ length: count }, () => {
     const score = (Math.round((random() * 80 - 40) * 2) / 2).toFixed(1);
     return { value: riskEventJson(customerEmail(Math.floor(random() * customers)), score) };
@@ -38,7 +37,7 @@ export function eventRecords(random: () => number, count: number, customers: num
 }
 
 /** Ten kinds of broken customer records and ten kinds of broken risk events, cycled. */
-export function badCustomerRecord(index: number): Message {
+export function badCustomerRecord(index: number): InputRecord {
   const email = `Bad.Customer${index}@test.com`;
   const kinds = [
     () => "not json",
@@ -55,7 +54,7 @@ export function badCustomerRecord(index: number): Message {
   return { key: `bad-${index}`, value: (kinds[index % kinds.length] as () => string)() };
 }
 
-export function badEventRecord(index: number): Message {
+export function badEventRecord(index: number): InputRecord {
   const kinds = [
     () => "not json",
     () => `{"customer":"${customerEmail(index)}","score":"7.0"}`,

@@ -1,12 +1,13 @@
-// Test helpers on a real broker: fresh topics, producing inputs, reading a topic back whole.
-// `createKafkaHelpers` serves any broker (the fault tests start a private one); the named exports
-// serve the shared local stack.
+// Test helpers on a real broker, through stedi's Kafka port: fresh topics, producing inputs, reading a
+// topic back whole. `createKafkaHelpers` serves any broker (the fault tests start a private one); the
+// named exports serve the shared local stack.
 
-// Must come first: the tests read topics as stedi does, with aborted transactions hidden correctly.
-import "../../src/adapters/kafka/kafkajs-patches.js";
 import { randomUUID } from "node:crypto";
-import { type Admin, type IHeaders, Kafka, logLevel, type Message, type Producer } from "kafkajs";
 import { afterAll } from "vitest";
+import { createKafkaPort } from "../../src/adapters/kafka/kafkajs-port.js";
+import type { OutgoingRecord, Producer, RecordHeaders, TopicRecords } from "../../src/adapters/kafka/port.js";
+import { StediError } from "../../src/errors.js";
+import { groupState } from "./kafka-tool.js";
 
 export type ReadRecord = {
   key: string | null;
@@ -17,124 +18,98 @@ export type ReadRecord = {
   headers: Record<string, string>;
 };
 
-const headerText = (headers: IHeaders | undefined): Record<string, string> =>
-  Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]));
+/** A record to produce; one without a key has none (`produce` also takes a bare value). */
+export type InputRecord = Omit<OutgoingRecord, "key"> & { key?: OutgoingRecord["key"] };
+
+const headerText = (headers: RecordHeaders): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, String(value)]));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Helpers for one broker. `idempotentProducer: false` suits a producer that must ride through a
- * broker restart: kafkajs's idempotent producer can fail with out-of-order sequence numbers there,
- * and a retried send may then duplicate input, which the fault checker counts as input.
+ * broker restart: the idempotent producer can fail there with out-of-order sequence numbers, so a
+ * failed send is sent again on a fresh producer (a new producer id, so no sequence to be out of order
+ * with). That may duplicate input, which the fault checker counts as input.
  */
 export function createKafkaHelpers(brokers: string[], options: { idempotentProducer?: boolean } = {}) {
-  const idempotent = options.idempotentProducer ?? true;
-  const kafka = new Kafka({
-    clientId: "stedi-tests",
-    brokers,
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 30, initialRetryTime: 200, maxRetryTime: 2000 },
-  });
-  let admin: Admin | undefined;
-  let producer: Producer | undefined;
+  const ridesRestarts = options.idempotentProducer === false;
+  const port = createKafkaPort({ brokers, connectTimeoutMs: 30_000 }, "stedi-tests");
+  let producer: Promise<Producer> | undefined;
 
-  const getAdmin = async (): Promise<Admin> => {
-    if (!admin) {
-      admin = kafka.admin();
-      await admin.connect();
-    }
-    return admin;
-  };
-  const getProducer = async (): Promise<Producer> => {
-    if (!producer) {
-      producer = kafka.producer({ allowAutoTopicCreation: false, idempotent, maxInFlightRequests: 1 });
-      await producer.connect();
+  const getProducer = (): Promise<Producer> => {
+    if (producer === undefined) {
+      const created = port.createProducer();
+      created.catch(() => {
+        if (producer === created) producer = undefined;
+      });
+      producer = created;
     }
     return producer;
+  };
+
+  /** Sends once; with `idempotentProducer: false`, again on a fresh producer for up to a minute. */
+  const send = async (records: TopicRecords[]): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        return await (await getProducer()).send(records);
+      } catch (error) {
+        if (!ridesRestarts || !(error instanceof StediError && error.retriable) || Date.now() > deadline)
+          throw error;
+        const failed = producer;
+        producer = undefined;
+        await (await failed?.catch(() => undefined))?.close();
+        await sleep(500);
+      }
+    }
   };
 
   /** Creates a topic no other test uses. */
   const freshTopic = async (label: string, partitions = 1): Promise<string> => {
     const topic = `test-${label}-${randomUUID().slice(0, 8)}`;
-    await (await getAdmin()).createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: partitions }],
-    });
+    await port.ensureTopics([{ topic, numPartitions: partitions }]);
     return topic;
   };
 
-  const produce = async (topic: string, messages: (Message | string)[]): Promise<void> => {
-    const sender = await getProducer();
-    for (let start = 0; start < messages.length; start += 1000) {
-      await sender.send({
-        topic,
-        acks: -1,
-        messages: messages
-          .slice(start, start + 1000)
-          .map((message) => (typeof message === "string" ? { value: message } : message)),
-      });
-    }
+  const produce = async (topic: string, records: (InputRecord | string)[]): Promise<void> => {
+    const outgoing: OutgoingRecord[] = records.map((record) =>
+      typeof record === "string" ? { key: null, value: record } : { ...record, key: record.key ?? null },
+    );
+    // In parts, so that a send repeated after a broker restart repeats little.
+    for (let start = 0; start < outgoing.length; start += 1000)
+      await send([{ topic, records: outgoing.slice(start, start + 1000) }]);
   };
 
   /** Reads a topic from the beginning up to its current end (read_committed). */
   const readAll = async (topic: string): Promise<ReadRecord[]> => {
-    const offsets = await (await getAdmin()).fetchTopicOffsets(topic);
-    const remaining = new Map(
-      offsets
-        .filter((entry) => Number(entry.high) > Number(entry.low))
-        .map((entry) => [entry.partition, Number(entry.high)]),
-    );
-    if (remaining.size === 0) return [];
-    const consumer = kafka.consumer({ groupId: `stedi-tests-${randomUUID()}`, maxWaitTimeInMs: 100 });
-    await consumer.connect();
     // By position: a consumer that rejoins its group reads again from its last commit (none here),
     // and a record read twice must not look like a record written twice.
     const records = new Map<string, ReadRecord>();
-    try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}`)), 30_000);
-        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-          const high = remaining.get(payload.partition);
-          if (high !== undefined && Number(payload.lastOffset) >= high - 1)
-            remaining.delete(payload.partition);
-          if (remaining.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
+    await port.readToEnd(topic, (batch) => {
+      for (const record of batch.records) {
+        records.set(`${batch.partition}:${record.offset}`, {
+          key: record.key?.toString() ?? null,
+          value: record.value?.toString() ?? "",
+          partition: batch.partition,
+          offset: record.offset,
+          timestamp: record.timestamp,
+          headers: headerText(record.headers),
         });
-        void consumer.run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            for (const message of batch.messages) {
-              records.set(`${batch.partition}:${message.offset}`, {
-                key: message.key?.toString() ?? null,
-                value: message.value?.toString() ?? "",
-                partition: batch.partition,
-                offset: message.offset,
-                timestamp: message.timestamp,
-                headers: headerText(message.headers),
-              });
-            }
-          },
-        });
-      });
-    } finally {
-      await consumer.disconnect();
-    }
+      }
+    });
     return [...records.values()];
   };
 
-  /** The committed offsets of a group on a topic, by partition. */
-  const committedOffsets = async (groupId: string, topic: string): Promise<Map<number, string>> => {
-    const [entry] = await (await getAdmin()).fetchOffsets({ groupId, topics: [topic] });
-    return new Map((entry?.partitions ?? []).map((partition) => [partition.partition, partition.offset]));
-  };
+  /** The committed offsets of a group on a topic, by partition; partitions never committed are absent. */
+  const committedOffsets = (groupId: string, topic: string): Promise<Map<number, string>> =>
+    port.committedOffsets(groupId, topic);
 
   /** The number of records of a topic (end minus start, over all partitions; markers included). */
   const recordCount = async (topic: string): Promise<number> => {
-    const offsets = await (await getAdmin()).fetchTopicOffsets(topic);
-    return offsets.reduce((sum, entry) => sum + Number(entry.high) - Number(entry.low), 0);
+    let count = 0;
+    for (const { low, high } of (await port.offsetRanges(topic)).values()) count += high - low;
+    return count;
   };
 
   /** Polls a topic until it holds at least `count` records; returns them. */
@@ -152,23 +127,22 @@ export function createKafkaHelpers(brokers: string[], options: { idempotentProdu
   const waitForGroupStable = async (groupId: string, timeoutMs = 30_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const { groups } = await (await getAdmin()).describeGroups([groupId]);
-      if (groups[0]?.state === "Stable") return;
+      if ((await groupState(brokers, groupId)) === "Stable") return;
       if (Date.now() > deadline) throw new Error(`group ${groupId} did not become stable`);
       await sleep(200);
     }
   };
 
   const close = async () => {
-    await admin?.disconnect();
-    await producer?.disconnect();
-    admin = undefined;
+    const open = producer;
     producer = undefined;
+    await (await open?.catch(() => undefined))?.close();
+    await port.close();
   };
 
   return {
     brokers,
-    kafka,
+    port,
     freshTopic,
     produce,
     readAll,
@@ -188,7 +162,7 @@ const shared = createKafkaHelpers(brokers);
 afterAll(() => shared.close());
 
 export const {
-  kafka,
+  port,
   freshTopic,
   produce,
   readAll,
