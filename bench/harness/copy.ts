@@ -1,16 +1,11 @@
 // The pipe limit: `node .bench-build/bench/harness/copy.js` copies one topic to another the way `stedi join` moves
-// records — the same kafkajs client settings, a transactional producer per input partition, requests
-// built by the same sendRecords, the consumed offset sent and committed with each fetched batch — but
-// with no decoding and no join. Whatever the join achieves is compared with this.
+// records — through the same Kafka port with the join's consumer settings, a transactional writer per
+// input partition, the consumed offset committed with each fetched batch — but with no decoding and
+// no join. Whatever the join achieves is compared with this.
 
 import { parseArgs } from "node:util";
-import type { EachBatchPayload, Producer } from "kafkajs";
-import {
-  createConsumer,
-  createKafka,
-  sendRecords,
-  transactionalProducerConfig,
-} from "../../src/adapters/kafka.js";
+import { createKafkaPort } from "../../src/adapters/kafka/kafkajs-port.js";
+import type { ConsumedBatch, GroupConsumer, TransactionalWriter } from "../../src/adapters/kafka/port.js";
 
 const { values } = parseArgs({
   options: {
@@ -32,90 +27,62 @@ const to = values.to;
 const groupId = values.group;
 const expected = Number(values.expect);
 
-// The join's settings (pipelines/join.ts and adapters/kafka.ts) for its event consumer and producers.
-const connection = createKafka(
+const kafka = createKafkaPort(
   { brokers: values.brokers.split(","), connectTimeoutMs: 10_000 },
   "stedi-bench-copy",
 );
-const consumer = await createConsumer(connection, {
-  groupId,
-  sessionTimeout: 10_000,
-  heartbeatInterval: 1000,
-});
-const producers = new Map<number, Promise<Producer>>();
+const writers = new Map<number, Promise<TransactionalWriter>>();
+let consumer: GroupConsumer | undefined;
 let copied = 0;
 let stopping = false;
 
-/** One transactional producer per input partition, fenced in like PartitionTask.start does. */
-const producerFor = (partition: number): Promise<Producer> => {
-  let producer = producers.get(partition);
-  if (!producer) {
-    producer = (async () => {
-      const created = connection.kafka.producer(
-        transactionalProducerConfig(`${groupId}-${from}-${partition}`),
-      );
-      await created.connect();
-      const fence = await created.transaction();
-      await fence.abort();
-      return created;
-    })();
-    producers.set(partition, producer);
+/** One transactional writer per input partition, fencing earlier owners as the join's tasks do. */
+const writerFor = (partition: number): Promise<TransactionalWriter> => {
+  let writer = writers.get(partition);
+  if (!writer) {
+    writer = kafka.createTransactionalWriter(`${groupId}-${from}-${partition}`);
+    writers.set(partition, writer);
   }
-  return producer;
+  return writer;
 };
 
 const finish = async (code: number) => {
   if (stopping) return;
   stopping = true;
-  await consumer.stop().catch(() => undefined);
+  await consumer?.close();
   await Promise.all(
-    [...producers.values()].map(async (pending) => (await pending.catch(() => undefined))?.disconnect()),
+    [...writers.values()].map(async (pending) => (await pending.catch(() => undefined))?.close()),
   );
-  await consumer.disconnect().catch(() => undefined);
+  await kafka.close();
   process.exit(code);
 };
 
-const copyBatch = async ({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload) => {
-  if (stopping || !isRunning() || isStale()) return;
-  const last = batch.messages.at(-1);
-  if (!last) return;
-  const producer = await producerFor(batch.partition);
-  const txn = await producer.transaction();
-  try {
-    await sendRecords(txn, [
-      { topic: to, messages: batch.messages.map((message) => ({ key: message.key, value: message.value })) },
-    ]);
-    await txn.sendOffsets({
-      consumerGroupId: groupId,
-      topics: [
-        {
-          topic: from,
-          partitions: [{ partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }],
-        },
-      ],
-    });
-    await txn.commit();
-  } catch (error) {
-    await txn.abort().catch(() => undefined);
-    throw error;
-  }
-  resolveOffset(last.offset);
-  copied += batch.messages.length;
+const copyBatch = async (batch: ConsumedBatch, context: { isCurrent(): boolean }) => {
+  const last = batch.records.at(-1);
+  if (stopping || !context.isCurrent() || !last) return undefined;
+  const writer = await writerFor(batch.partition);
+  await writer.commit(
+    [{ topic: to, records: batch.records.map((record) => ({ key: record.key, value: record.value })) }],
+    { groupId, topic: from, partition: batch.partition, nextOffset: String(BigInt(last.offset) + 1n) },
+  );
+  copied += batch.records.length;
   if (copied >= expected) void finish(0);
+  return last.offset;
 };
 
 process.on("SIGTERM", () => void finish(0));
 process.on("SIGINT", () => void finish(130));
-consumer.on(consumer.events.CRASH, ({ payload }) => {
-  if (!payload.restart) {
-    process.stderr.write(`copy: ${payload.error.message}\n`);
-    void finish(1);
-  }
-});
-await consumer.subscribe({ topic: from, fromBeginning: true });
-await consumer.run({
+consumer = await kafka.consume({
+  groupId,
+  topics: [from],
+  fromBeginning: true,
   autoCommit: false,
-  eachBatchAutoResolve: false,
-  partitionsConsumedConcurrently: 4,
+  concurrency: 4,
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1000,
   eachBatch: copyBatch,
+  onFailure: (error) => {
+    process.stderr.write(`copy: ${error.message}\n`);
+    void finish(1);
+  },
 });

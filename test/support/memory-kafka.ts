@@ -972,9 +972,9 @@ export function createMemoryKafka(options: MemoryKafkaOptions = {}): MemoryKafka
     return consumer;
   };
 
-  /** Reads each partition from 0 to its end at the call, round-robin, waiting out open transactions. */
+  /** Reads each partition from 0 to its last stable offset at the call, round-robin. */
   const readToEnd = async (topic: string, onBatch: (batch: ConsumedBatch) => void) => {
-    const ends = cluster.topicOrFail(topic).logs.map((log) => ({ log, end: log.end, position: 0 }));
+    const ends = cluster.topicOrFail(topic).logs.map((log) => ({ log, end: log.stableEnd, position: 0 }));
     for (;;) {
       const remaining = ends.filter((entry) => entry.position < entry.end);
       if (remaining.length === 0) return;
@@ -1038,7 +1038,7 @@ export function createMemoryKafka(options: MemoryKafkaOptions = {}): MemoryKafka
           "reading offsets",
           () =>
             new Map<number, OffsetRange>(
-              cluster.topicOrFail(topic).logs.map((log) => [log.partition, { low: 0, high: log.end }]),
+              cluster.topicOrFail(topic).logs.map((log) => [log.partition, { low: 0, high: log.stableEnd }]),
             ),
         ),
       committedOffsets: (groupId, topic) =>

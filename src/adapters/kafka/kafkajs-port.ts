@@ -18,7 +18,7 @@ import {
   kafkaFailure,
   transactionalProducerConfig,
   withTimeout,
-} from "../kafka.js";
+} from "./kafkajs-client.js";
 // Must come first: it replaces steps of kafkajs before kafkajs loads.
 import { patchesInstalled } from "./kafkajs-patches.js";
 import type {
@@ -264,8 +264,16 @@ export function createKafkaPort(config: KafkaPortConfig, clientId: string): Kafk
         : { heartbeatInterval: options.heartbeatIntervalMs }),
     });
     await connectWithin(connection, consumer, "consumer");
+    // kafkajs's isStale() follows seeks only; a partition that moved away in a rebalance is stale too.
+    let assigned = new Set<string>();
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      options.onAssigned?.(new Map(Object.entries(payload.memberAssignment)));
+      const assignment = new Map(Object.entries(payload.memberAssignment));
+      assigned = new Set(
+        [...assignment].flatMap(([topic, partitions]) =>
+          partitions.map((partition) => `${topic}:${partition}`),
+        ),
+      );
+      options.onAssigned?.(assignment);
     });
     // Also after batches of transaction markers or aborted records only, which kafkajs resolves itself.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -291,7 +299,7 @@ export function createKafkaPort(config: KafkaPortConfig, clientId: string): Kafk
           };
           const last = await options.eachBatch(consumed, {
             heartbeat,
-            isCurrent: () => isRunning() && !isStale(),
+            isCurrent: () => isRunning() && !isStale() && assigned.has(`${batch.topic}:${batch.partition}`),
           });
           if (last !== undefined) resolveOffset(last);
         },
@@ -351,25 +359,29 @@ export function createKafkaPort(config: KafkaPortConfig, clientId: string): Kafk
     }
   };
 
-  const createTransaction =
-    (producer: KafkajsProducer, transactionalId: string) => async (): Promise<Transaction> => {
-      let txn: KafkajsTransaction;
+  const createTransactionalWriter = async (transactionalId: string): Promise<TransactionalWriter> => {
+    const producer = kafka.producer(transactionalProducerConfig(transactionalId));
+    await connectWithin(connection, producer, "transactional producer");
+    // Once fenced, always fenced: the client's own state after a fence reads as some other failure.
+    let fencedBy: StediError | undefined;
+    const guarded = async <T>(doing: string, work: () => Promise<T>): Promise<T> => {
+      if (fencedBy) throw fencedBy;
       try {
-        txn = await producer.transaction();
+        return await work();
       } catch (error) {
-        throw fail(`beginning a transaction of ${transactionalId}`, error);
+        const failure = fail(`${doing} of ${transactionalId}`, error);
+        if (failure.code === "fenced") fencedBy = failure;
+        throw failure;
       }
+    };
+
+    const begin = async (): Promise<Transaction> => {
+      const txn: KafkajsTransaction = await guarded("beginning a transaction", () => producer.transaction());
       return {
-        async send(records) {
-          try {
-            await sendInRequests(txn, records);
-          } catch (error) {
-            throw fail(`writing in a transaction of ${transactionalId}`, error);
-          }
-        },
-        async sendOffset(offset: ConsumedOffset) {
-          try {
-            await txn.sendOffsets({
+        send: (records) => guarded("writing in a transaction", () => sendInRequests(txn, records)),
+        sendOffset: (offset: ConsumedOffset) =>
+          guarded("adding offsets to a transaction", async () => {
+            const request = {
               consumerGroupId: offset.groupId,
               topics: [
                 {
@@ -377,32 +389,23 @@ export function createKafkaPort(config: KafkaPortConfig, clientId: string): Kafk
                   partitions: [{ partition: offset.partition, offset: offset.nextOffset }],
                 },
               ],
-            });
-          } catch (error) {
-            throw fail(`adding offsets to a transaction of ${transactionalId}`, error);
-          }
-        },
-        async commit() {
-          try {
-            await txn.commit();
-          } catch (error) {
-            throw fail(`committing a transaction of ${transactionalId}`, error);
-          }
-        },
-        async abort() {
-          try {
-            await txn.abort();
-          } catch (error) {
-            throw fail(`aborting a transaction of ${transactionalId}`, error);
-          }
-        },
+            };
+            // Right after a commit the coordinator may still be writing its markers, and the client
+            // retries only its own requests for that, not this one: try again soon, for a while.
+            for (let attempt = 1; ; attempt += 1) {
+              try {
+                return await txn.sendOffsets(request);
+              } catch (error) {
+                if (attempt >= 200 || !errorTypes(error).includes("CONCURRENT_TRANSACTIONS")) throw error;
+                await sleep(Math.min(attempt * 4, 50));
+              }
+            }
+          }),
+        commit: () => guarded("committing a transaction", () => txn.commit()),
+        abort: () => guarded("aborting a transaction", () => txn.abort()),
       };
     };
 
-  const createTransactionalWriter = async (transactionalId: string): Promise<TransactionalWriter> => {
-    const producer = kafka.producer(transactionalProducerConfig(transactionalId));
-    await connectWithin(connection, producer, "transactional producer");
-    const begin = createTransaction(producer, transactionalId);
     try {
       // An empty transaction initialises the producer id: from here on, earlier owners are fenced
       // and their open transaction is aborted.
@@ -460,6 +463,7 @@ export function createKafkaPort(config: KafkaPortConfig, clientId: string): Kafk
         const metadata = await (await admin()).fetchTopicMetadata({ topics: [topic] });
         return metadata.topics[0]?.partitions.length ?? 0;
       } catch (error) {
+        if (errorTypes(error).includes("UNKNOWN_TOPIC_OR_PARTITION")) return 0;
         throw fail(`reading the partitions of ${topic}`, error);
       }
     },

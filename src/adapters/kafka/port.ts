@@ -20,7 +20,7 @@ export type ConsumedRecord = {
 export type ConsumedBatch = {
   topic: string;
   partition: number;
-  /** May be empty when the fetch held only transaction markers or aborted records. */
+  /** Never empty: fetches of only transaction markers or aborted records are reported to `onRead` alone. */
   records: ConsumedRecord[];
   /** The offset after everything this fetch covered, markers included: where reading goes on. */
   nextOffset: number;
@@ -45,7 +45,11 @@ export type TopicSpec = {
   configs?: Record<string, string>;
 };
 
-/** A partition's first and end offsets (the end is exclusive: the next offset to be written). */
+/**
+ * A partition's first offset and its end for read_committed readers: the last stable offset, i.e. the
+ * first offset of the earliest open transaction, or the log's end (the next offset to be written)
+ * when no transaction is open. Exclusive.
+ */
 export type OffsetRange = { low: number; high: number };
 
 /** The consumed position a transaction commits with its records: the group's next offset. */
@@ -75,6 +79,7 @@ export interface TransactionalWriter {
    * transaction is aborted and the error thrown.
    */
   commit(records: TopicRecords[], offset?: ConsumedOffset): Promise<void>;
+  /** Lets the writer go; a transaction it left open stays open until the broker's transaction timeout. */
   close(): Promise<void>;
 }
 
@@ -105,10 +110,14 @@ export type GroupConsumerOptions = {
   heartbeatIntervalMs?: number;
   /**
    * Handles one fetched batch. Returns the offset of the last record handled, after which the
-   * consumer reads on, or undefined to have the same records fetched again.
+   * consumer reads on, or undefined to have the same records fetched again. It should not throw:
+   * what a thrown error does is the client's business (a restart of the consumer, or `onFailure`).
    */
   eachBatch(batch: ConsumedBatch, context: BatchContext): Promise<string | undefined>;
-  /** After every rebalance: this member's partitions of each topic. */
+  /**
+   * After every rebalance: this member's partitions of each topic (topics it got nothing of are
+   * absent). Whatever was handled but not committed before a rebalance is fetched again.
+   */
   onAssigned?(assignment: Map<string, number[]>): void;
   /**
    * After every fetch, also those with no records (only transaction markers or aborted records):
