@@ -1,7 +1,7 @@
 // The Kafka port on kafkajs against the real broker: the same conformance suite the in-memory
 // cluster passes in the unit tests.
 
-import { createKafkaPort } from "../src/adapters/kafka/kafkajs-port.js";
+import { createKafkaPort } from "../src/adapters/kafka/index.js";
 import { brokers } from "./support/kafka.js";
 import { describeKafkaPortConformance } from "./support/kafka-conformance.js";
 

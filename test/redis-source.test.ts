@@ -4,8 +4,7 @@ import { createRedisClient, type RedisClient } from "../src/adapters/redis.js";
 import { parseRedisUrl } from "../src/config/redis-url.js";
 import { dataPath } from "./data.js";
 import { runStedi, startStedi } from "./support/cli.js";
-import { brokers, freshTopic, type ReadRecord, readAll } from "./support/kafka.js";
-import { topicConfigs } from "./support/kafka-tool.js";
+import { brokers, freshTopic, port, type ReadRecord, readAll } from "./support/kafka.js";
 import { type PrivateRedis, startPrivateRedis } from "./support/redis-server.js";
 
 const b = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -221,7 +220,7 @@ describe("stedi redis-source", () => {
       .map((record) => Buffer.from(JSON.parse(record.value).zSetEntries[0].element, "base64").toString());
     expect(members).toHaveLength(total);
     expect(members).toEqual(Array.from({ length: total }, (_, index) => `member-${index}`));
-    expect((await topicConfigs(brokers, `${topic}-offsets`)).get("cleanup.policy")).toBe("compact");
+    expect((await port.topicConfigs(`${topic}-offsets`)).get("cleanup.policy")).toBe("compact");
   });
 
   it("finishes the transaction and exits 0 on SIGTERM", async () => {

@@ -4,8 +4,8 @@
 // no join. Whatever the join achieves is compared with this.
 
 import { parseArgs } from "node:util";
-import { createKafkaPort } from "../../src/adapters/kafka/kafkajs-port.js";
-import type { ConsumedBatch, GroupConsumer, TransactionalWriter } from "../../src/adapters/kafka/port.js";
+import type { ConsumedBatch, GroupConsumer, TransactionalWriter } from "../../src/adapters/kafka/index.js";
+import { createKafkaPort } from "../../src/adapters/kafka/index.js";
 
 const { values } = parseArgs({
   options: {

@@ -1,8 +1,8 @@
 // events-console and redis-console: a topic, decoded, printed as Spark-style micro-batches.
 
 import { randomUUID } from "node:crypto";
-import { createKafkaPort } from "../adapters/kafka/kafkajs-port.js";
-import type { ConsumedRecord, GroupConsumer } from "../adapters/kafka/port.js";
+import type { ConsumedRecord, GroupConsumer } from "../adapters/kafka/index.js";
+import { createKafkaPort } from "../adapters/kafka/index.js";
 import { openLogFile } from "../adapters/log-file.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig, ConsoleConfig } from "../config/config.js";

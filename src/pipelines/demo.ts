@@ -6,7 +6,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createKafkaPort } from "../adapters/kafka/kafkajs-port.js";
+import { createKafkaPort } from "../adapters/kafka/index.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
 import type { DemoConfig } from "../config/demo.js";

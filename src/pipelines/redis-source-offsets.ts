@@ -1,6 +1,6 @@
 // redis-source's durable position: a compacted Kafka topic, read once at start (read_committed).
 
-import type { KafkaPort } from "../adapters/kafka/port.js";
+import type { KafkaPort } from "../adapters/kafka/index.js";
 import { decodePosition, type StoredPosition } from "../core/connector/source-position.js";
 
 /**

@@ -7,8 +7,8 @@
 // cannot continue (restarted without persistence, backlog overrun) it sends a full RDB: we say so
 // and publish its keys as snapshot records — in one transaction, so the snapshot is all or nothing.
 
-import { createKafkaPort } from "../adapters/kafka/kafkajs-port.js";
-import type { TransactionalWriter } from "../adapters/kafka/port.js";
+import type { TransactionalWriter } from "../adapters/kafka/index.js";
+import { createKafkaPort } from "../adapters/kafka/index.js";
 import {
   openReplication,
   type ReplicationLink,

@@ -1,8 +1,8 @@
 // stedi simulate: the STEDI app's simulated seniors, writing customers and rapid step tests to
 // Redis and publishing their risk scores to stedi-events, on a clock that may run faster than real.
 
-import { createKafkaPort } from "../adapters/kafka/kafkajs-port.js";
-import type { Producer } from "../adapters/kafka/port.js";
+import type { Producer } from "../adapters/kafka/index.js";
+import { createKafkaPort } from "../adapters/kafka/index.js";
 import { createRedisClient, type RedisClient } from "../adapters/redis.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";

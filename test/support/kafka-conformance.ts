@@ -10,7 +10,7 @@ import type {
   GroupConsumerOptions,
   KafkaPort,
   Transaction,
-} from "../../src/adapters/kafka/port.js";
+} from "../../src/adapters/kafka/index.js";
 import { partitionForKey } from "../../src/core/join/murmur2.js";
 
 export type PortUnderTest = { port: KafkaPort; cleanup(): Promise<void> };

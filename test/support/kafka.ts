@@ -4,10 +4,14 @@
 
 import { randomUUID } from "node:crypto";
 import { afterAll } from "vitest";
-import { createKafkaPort } from "../../src/adapters/kafka/kafkajs-port.js";
-import type { OutgoingRecord, Producer, RecordHeaders, TopicRecords } from "../../src/adapters/kafka/port.js";
+import type {
+  OutgoingRecord,
+  Producer,
+  RecordHeaders,
+  TopicRecords,
+} from "../../src/adapters/kafka/index.js";
+import { createKafkaPort } from "../../src/adapters/kafka/index.js";
 import { StediError } from "../../src/errors.js";
-import { groupState } from "./kafka-tool.js";
 
 export type ReadRecord = {
   key: string | null;
@@ -127,7 +131,7 @@ export function createKafkaHelpers(brokers: string[], options: { idempotentProdu
   const waitForGroupStable = async (groupId: string, timeoutMs = 30_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if ((await groupState(brokers, groupId)) === "Stable") return;
+      if ((await port.groupState(groupId)) === "Stable") return;
       if (Date.now() > deadline) throw new Error(`group ${groupId} did not become stable`);
       await sleep(200);
     }

@@ -18,7 +18,7 @@ import type {
   TopicSpec,
   Transaction,
   TransactionalWriter,
-} from "../../src/adapters/kafka/port.js";
+} from "../../src/adapters/kafka/index.js";
 import { murmur2, partitionForKey } from "../../src/core/join/murmur2.js";
 import { type ErrorCode, StediError } from "../../src/errors.js";
 
@@ -1047,6 +1047,19 @@ export function createMemoryKafka(options: MemoryKafkaOptions = {}): MemoryKafka
           host.state,
           "reading committed offsets",
           () => new Map(cluster.committed.get(groupId)?.get(topic)),
+        ),
+      groupState: (groupId) =>
+        call(host, host.state, "describing a group", () => {
+          const group = cluster.groups.get(groupId);
+          if (!group?.members.some((member) => member.present)) return undefined;
+          return group.rebalancePending ? "PreparingRebalance" : "Stable";
+        }),
+      topicConfigs: (topic) =>
+        call(
+          host,
+          host.state,
+          "describing configs",
+          () => new Map(Object.entries(cluster.topicOrFail(topic).configs)),
         ),
       readToEnd: async (topic, onBatch) => {
         await call(host, host.state, "reading", () => cluster.topicOrFail(topic));

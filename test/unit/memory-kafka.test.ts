@@ -7,7 +7,7 @@ import type {
   ConsumedBatch,
   GroupConsumerOptions,
   KafkaPort,
-} from "../../src/adapters/kafka/port.js";
+} from "../../src/adapters/kafka/index.js";
 import { StediError } from "../../src/errors.js";
 import { describeKafkaPortConformance } from "../support/kafka-conformance.js";
 import {

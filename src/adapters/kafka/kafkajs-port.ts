@@ -1,13 +1,17 @@
 // The Kafka port on kafkajs 2.2.4, with stedi's replacements of three of its steps (kafkajs-patches.ts).
 // Every kafkajs type, error and event stays in this folder; what leaves it is port.ts's.
 
+// Must come first: it replaces steps of kafkajs before kafkajs loads (a side-effect import, which
+// import sorting leaves in place).
+import "./kafkajs-patches.js";
 import { randomUUID } from "node:crypto";
-import type {
-  Consumer,
-  Producer as KafkajsProducer,
-  Transaction as KafkajsTransaction,
-  KafkaMessage,
-  Message,
+import {
+  ConfigResourceTypes,
+  type Consumer,
+  type Producer as KafkajsProducer,
+  type Transaction as KafkajsTransaction,
+  type KafkaMessage,
+  type Message,
 } from "kafkajs";
 import type { CommonConfig, KafkaSecurity } from "../../config/config.js";
 import { describeCause, StediError } from "../../errors.js";
@@ -19,7 +23,6 @@ import {
   transactionalProducerConfig,
   withTimeout,
 } from "./kafkajs-client.js";
-// Must come first: it replaces steps of kafkajs before kafkajs loads.
 import { patchesInstalled } from "./kafkajs-patches.js";
 import type {
   ConsumedBatch,
@@ -478,6 +481,32 @@ export function createKafkaPort(config: KafkaPortConfig, clientId: string): Kafk
         );
       } catch (error) {
         throw fail(`reading the committed offsets of ${groupId}`, error);
+      }
+    },
+    async groupState(groupId) {
+      try {
+        const { groups } = await (await admin()).describeGroups([groupId]);
+        const group = groups[0];
+        return group === undefined || group.state === "Dead" || group.state === "Empty"
+          ? undefined
+          : group.state;
+      } catch (error) {
+        throw fail(`describing the group ${groupId}`, error);
+      }
+    },
+    async topicConfigs(topic) {
+      try {
+        const { resources } = await (await admin()).describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+        });
+        return new Map(
+          (resources[0]?.configEntries ?? [])
+            .filter((entry) => !entry.isDefault)
+            .map((entry) => [entry.configName, entry.configValue]),
+        );
+      } catch (error) {
+        throw fail(`describing the configs of ${topic}`, error);
       }
     },
     readToEnd,

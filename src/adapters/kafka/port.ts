@@ -145,6 +145,10 @@ export interface KafkaPort {
   offsetRanges(topic: string): Promise<Map<number, OffsetRange>>;
   /** A group's committed next offsets on a topic; partitions it never committed are absent. */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
+  /** A consumer group's state ("Stable", "PreparingRebalance", …), or undefined when it has no members. */
+  groupState(groupId: string): Promise<string | undefined>;
+  /** A topic's configs that differ from the broker's defaults, by name. */
+  topicConfigs(topic: string): Promise<Map<string, string>>;
   /**
    * Reads a topic from its beginning to the end it has when the call starts (read_committed),
    * handing over each fetched batch in order per partition.

@@ -1,7 +1,7 @@
 // When the join is caught up (for --exit-on-idle): customers loaded, every assigned partition taken
 // over and read to its end, and no partition of the group left unread by anyone.
 
-import type { KafkaPort } from "../../adapters/kafka/port.js";
+import type { KafkaPort } from "../../adapters/kafka/index.js";
 import type { TaskRegistry } from "./task-registry.js";
 
 export async function isCaughtUp(options: {

@@ -4,8 +4,8 @@
 // instance reads all customers and the pending-event changelog (state-reader.ts).
 
 import { randomUUID } from "node:crypto";
-import { classifyKafkaError, createKafkaPort } from "../../adapters/kafka/kafkajs-port.js";
-import type { ConsumedBatch, GroupConsumer, KafkaPort } from "../../adapters/kafka/port.js";
+import type { ConsumedBatch, GroupConsumer, KafkaPort } from "../../adapters/kafka/index.js";
+import { classifyKafkaError, createKafkaPort } from "../../adapters/kafka/index.js";
 import { type LogFile, openLogFile } from "../../adapters/log-file.js";
 import { createMetricsServer, type MetricsServer } from "../../adapters/metrics-server.js";
 import type { Reporter } from "../../adapters/terminal.js";

@@ -2,7 +2,7 @@
 // previous owner), its waiting events, and transactions that write what the join's steps decided —
 // outputs, dead letters, changelog entries and the consumed offset — together or not at all.
 
-import type { KafkaPort, TopicRecords, TransactionalWriter } from "../../adapters/kafka/port.js";
+import type { KafkaPort, TopicRecords, TransactionalWriter } from "../../adapters/kafka/index.js";
 import type { CustomerTable } from "../../core/customers/customer-table.js";
 import { encodeGraphRecord, type GraphRecord } from "../../core/graph/graph-record.js";
 import { JoinState, type SourcePosition } from "../../core/join/join-state.js";

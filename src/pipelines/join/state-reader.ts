@@ -1,7 +1,7 @@
 // The state every join instance keeps whole: the customer table (from the customer topic) and the
 // replicas of the pending-event changelog, fed by one consumer that reads both topics from the start.
 
-import type { ConsumedBatch, ConsumedRecord, KafkaPort, OffsetRange } from "../../adapters/kafka/port.js";
+import type { ConsumedBatch, ConsumedRecord, KafkaPort, OffsetRange } from "../../adapters/kafka/index.js";
 import type { Reporter } from "../../adapters/terminal.js";
 import { decodeRedisRecord } from "../../core/connector/record.js";
 import { scanCustomerZadd } from "../../core/customers/customer-scan.js";
