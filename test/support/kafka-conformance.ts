@@ -197,6 +197,37 @@ export function describeKafkaPortConformance(
       expect(reader.values()).toEqual(["y"]);
     });
 
+    it("hides an aborted transaction whose abort marker lies beyond a fetch's byte limit", async () => {
+      const topic = await freshTopic("far-abort");
+      const plain = track(await port().createProducer());
+      const w = await writer(`${topic}-w`);
+      await plain.send(to(topic, ["before"]));
+      // 3 MiB in one transaction: a fetch (1 MiB per partition by default) ends long before its marker,
+      // so only the fetch's list of aborted transactions can tell a reader to skip these records.
+      const big = "x".repeat(16 * 1024);
+      const aborted = await w.begin();
+      for (let part = 0; part < 4; part += 1)
+        await aborted.send(
+          to(
+            topic,
+            Array.from({ length: 48 }, () => big),
+          ),
+        );
+      await aborted.abort();
+      await plain.send(to(topic, ["after"]));
+      // before, 192 aborted records, the abort marker, after.
+      await waitForEnd(topic, 195);
+
+      const read = await readAll(topic);
+      expect(read.seen.map((record) => [record.offset, record.value])).toEqual([
+        ["0", "before"],
+        ["194", "after"],
+      ]);
+      const reader = await collect([topic]);
+      await reader.readThrough(topic, 195);
+      expect(reader.values()).toEqual(["before", "after"]);
+    });
+
     it("moves a consumer past a partition holding only aborted records and markers", async () => {
       const topic = await freshTopic("only-aborted");
       const w = await writer(`${topic}-w`);
