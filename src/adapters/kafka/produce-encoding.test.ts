@@ -108,6 +108,30 @@ describe("encodeProduceRequest", () => {
     }
   });
 
+  it("writes the bytes kafkajs writes for a transaction's request of 5,000 records", async () => {
+    const random = seeded(5000);
+    const args: ProduceRequestArgs = {
+      transactionalId: "stedi-join-stedi-events-0",
+      acks: -1,
+      timeout: 30_000,
+      producerId: "98765432109",
+      producerEpoch: 3,
+      topicData: [
+        {
+          topic: "stedi-graph",
+          partitions: [0, 1].map((partition) => ({
+            partition,
+            firstSequence: 1000 * partition,
+            messages: Array.from({ length: 2500 }, () => randomMessage(random)),
+          })),
+        },
+      ],
+    };
+    const { ours, theirs } = await bothEncodings(args);
+    expect(ours).toBeDefined();
+    expect(Buffer.compare(ours as Buffer, theirs)).toBe(0);
+  });
+
   it("leaves compression, timestamps and values of other types to kafkajs", () => {
     const args = (message: ProduceMessage, compression = 0): ProduceRequestArgs => ({
       acks: -1,
