@@ -43,7 +43,7 @@ export function createKafkaHelpers(brokers: string[], options: { idempotentProdu
 
   const getProducer = (): Promise<Producer> => {
     if (producer === undefined) {
-      const created = port.createProducer();
+      const created = port.createProducer({ idempotent: !ridesRestarts });
       created.catch(() => {
         if (producer === created) producer = undefined;
       });

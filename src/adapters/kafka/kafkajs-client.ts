@@ -18,6 +18,15 @@ import { configError, describeCause, StediError, unavailableError } from "../../
 
 export type KafkaConnection = { kafka: Kafka; brokers: string[]; connectTimeoutMs: number };
 
+/** What the port's pieces share: the client, its settings, the admin client (connected once, lazily), and the one classification of failures. */
+export type KafkajsContext = {
+  kafka: Kafka;
+  connection: KafkaConnection;
+  config: Pick<CommonConfig, "brokers" | "connectTimeoutMs">;
+  admin(): Promise<Admin>;
+  fail(doing: string, error: unknown): StediError;
+};
+
 function readSecret(file: string, what: string): string {
   try {
     return readFileSync(file, "utf8");

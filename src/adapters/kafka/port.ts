@@ -83,7 +83,10 @@ export interface TransactionalWriter {
   close(): Promise<void>;
 }
 
-/** A plain producer: records are acknowledged by all in-sync replicas; retried sends never duplicate. */
+/**
+ * A plain producer: records are acknowledged by all in-sync replicas. A send the client retries may
+ * write a record twice unless the producer is idempotent.
+ */
 export interface Producer {
   send(records: TopicRecords[]): Promise<void>;
   close(): Promise<void>;
@@ -154,7 +157,11 @@ export interface KafkaPort {
    * handing over each fetched batch in order per partition.
    */
   readToEnd(topic: string, onBatch: (batch: ConsumedBatch) => void): Promise<void>;
-  createProducer(): Promise<Producer>;
+  /**
+   * An idempotent producer never writes a retried record twice, but kafkajs's fails for good (out of
+   * order sequence numbers) when a retry meets a topic just created or a broker restarting.
+   */
+  createProducer(options?: { idempotent?: boolean }): Promise<Producer>;
   createTransactionalWriter(transactionalId: string): Promise<TransactionalWriter>;
   consume(options: GroupConsumerOptions): Promise<GroupConsumer>;
   /** Closes the port's own connections (clients it created close themselves). */

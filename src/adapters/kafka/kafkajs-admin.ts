@@ -1,0 +1,122 @@
+// Look-ups and topic setup through kafkajs's admin client, answered as plain data.
+
+import kafkajs from "kafkajs";
+import type { KafkajsContext } from "./kafkajs-client.js";
+import { errorTypes } from "./kafkajs-errors.js";
+import type { OffsetRange, TopicSpec } from "./port.js";
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Waits until every partition of new topics has a leader: kafkajs's own wait sleeps 200 ms first. */
+async function waitForLeaders(client: KafkajsContext, topics: string[]): Promise<void> {
+  const deadline = Date.now() + client.config.connectTimeoutMs;
+  for (;;) {
+    const metadata = await (await client.admin()).fetchTopicMetadata({ topics }).catch(() => undefined);
+    const ready =
+      metadata !== undefined &&
+      metadata.topics.length === topics.length &&
+      metadata.topics.every(
+        ({ partitions }) =>
+          partitions.length > 0 &&
+          partitions.every((partition) => partition.leader >= 0 && partition.partitionErrorCode === 0),
+      );
+    if (ready) return;
+    if (Date.now() > deadline)
+      throw new Error(`no leader for ${topics.join(", ")} within ${client.config.connectTimeoutMs} ms`);
+    await sleep(5);
+  }
+}
+
+export async function ensureTopics(client: KafkajsContext, topics: (string | TopicSpec)[]): Promise<void> {
+  const specs = topics.map((topic) => (typeof topic === "string" ? { topic } : topic));
+  try {
+    const admin = await client.admin();
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter(
+      (spec, index) =>
+        !existing.has(spec.topic) && specs.findIndex((other) => other.topic === spec.topic) === index,
+    );
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: missing.map((spec) => ({
+        topic: spec.topic,
+        numPartitions: spec.numPartitions ?? 1,
+        configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    await waitForLeaders(
+      client,
+      missing.map((spec) => spec.topic),
+    );
+  } catch (error) {
+    // Another process may have created the same topic between list and create.
+    if (errorTypes(error).includes("TOPIC_ALREADY_EXISTS")) return;
+    throw client.fail(`creating topics ${specs.map((spec) => spec.topic).join(", ")}`, error);
+  }
+}
+
+export async function offsetRanges(client: KafkajsContext, topic: string): Promise<Map<number, OffsetRange>> {
+  try {
+    // The client asks with read_committed isolation: the ends are last stable offsets.
+    const offsets = await (await client.admin()).fetchTopicOffsets(topic);
+    return new Map(
+      offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]),
+    );
+  } catch (error) {
+    throw client.fail(`reading the end offsets of ${topic}`, error);
+  }
+}
+
+export async function partitionCount(client: KafkajsContext, topic: string): Promise<number> {
+  try {
+    const metadata = await (await client.admin()).fetchTopicMetadata({ topics: [topic] });
+    return metadata.topics[0]?.partitions.length ?? 0;
+  } catch (error) {
+    if (errorTypes(error).includes("UNKNOWN_TOPIC_OR_PARTITION")) return 0;
+    throw client.fail(`reading the partitions of ${topic}`, error);
+  }
+}
+
+export async function committedOffsets(
+  client: KafkajsContext,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, string>> {
+  try {
+    const [entry] = await (await client.admin()).fetchOffsets({ groupId, topics: [topic] });
+    return new Map(
+      (entry?.partitions ?? [])
+        .filter(({ offset }) => Number(offset) >= 0)
+        .map(({ partition, offset }) => [partition, offset]),
+    );
+  } catch (error) {
+    throw client.fail(`reading the committed offsets of ${groupId}`, error);
+  }
+}
+
+export async function groupState(client: KafkajsContext, groupId: string): Promise<string | undefined> {
+  try {
+    const { groups } = await (await client.admin()).describeGroups([groupId]);
+    const group = groups[0];
+    return group === undefined || group.state === "Dead" || group.state === "Empty" ? undefined : group.state;
+  } catch (error) {
+    throw client.fail(`describing the group ${groupId}`, error);
+  }
+}
+
+export async function topicConfigs(client: KafkajsContext, topic: string): Promise<Map<string, string>> {
+  try {
+    const { resources } = await (await client.admin()).describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic }],
+    });
+    return new Map(
+      (resources[0]?.configEntries ?? [])
+        .filter((entry) => !entry.isDefault)
+        .map((entry) => [entry.configName, entry.configValue]),
+    );
+  } catch (error) {
+    throw client.fail(`describing the configs of ${topic}`, error);
+  }
+}

@@ -1,0 +1,118 @@
+// Consuming through kafkajs: group consumers with the port's callbacks, and reading a topic to its end.
+
+import { randomUUID } from "node:crypto";
+import type { Consumer, KafkaMessage } from "kafkajs";
+import { offsetRanges } from "./kafkajs-admin.js";
+import { connectWithin, type KafkajsContext, withTimeout } from "./kafkajs-client.js";
+import type { ConsumedBatch, ConsumedRecord, GroupConsumer, GroupConsumerOptions } from "./port.js";
+
+export async function consume(client: KafkajsContext, options: GroupConsumerOptions): Promise<GroupConsumer> {
+  const { kafka, connection, fail } = client;
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    maxWaitTimeInMs: 200,
+    ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeout: options.sessionTimeoutMs }),
+    ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: options.heartbeatIntervalMs }),
+  });
+  await connectWithin(connection, consumer, "consumer");
+  // kafkajs's isStale() follows seeks only; a partition that moved away in a rebalance is stale too.
+  let assigned = new Set<string>();
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const assignment = new Map(Object.entries(payload.memberAssignment));
+    assigned = new Set(
+      [...assignment].flatMap(([topic, partitions]) =>
+        partitions.map((partition) => `${topic}:${partition}`),
+      ),
+    );
+    options.onAssigned?.(assignment);
+  });
+  // Also after batches of transaction markers or aborted records only, which kafkajs resolves itself.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    options.onRead?.(payload.topic, payload.partition, Number(payload.lastOffset) + 1, payload.batchSize);
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) options.onFailure(fail("consuming", payload.error));
+  });
+  try {
+    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning });
+    await consumer.run({
+      autoCommit: options.autoCommit,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const consumed: ConsumedBatch = {
+          topic: batch.topic,
+          partition: batch.partition,
+          // kafkajs's message carries the port's record fields: no copy per record.
+          records: batch.messages as KafkaMessage[] as ConsumedRecord[],
+          nextOffset: Number(batch.lastOffset()) + 1,
+          highWatermark: Number(batch.highWatermark),
+        };
+        const last = await options.eachBatch(consumed, {
+          heartbeat,
+          isCurrent: () => isRunning() && !isStale() && assigned.has(`${batch.topic}:${batch.partition}`),
+        });
+        if (last !== undefined) resolveOffset(last);
+      },
+    });
+  } catch (error) {
+    await consumer.disconnect().catch(() => undefined);
+    throw fail(`subscribing to ${options.topics.join(", ")}`, error);
+  }
+  return {
+    async close() {
+      await consumer.stop().catch(() => undefined);
+      await consumer.disconnect().catch(() => undefined);
+    },
+  };
+}
+
+export async function readToEnd(
+  client: KafkajsContext,
+  topic: string,
+  onBatch: (batch: ConsumedBatch) => void,
+): Promise<void> {
+  const { config, fail } = client;
+
+  const ends = await offsetRanges(client, topic);
+  const remaining = new Map(
+    [...ends].filter(([, end]) => end.high > end.low).map(([partition, end]) => [partition, end.high]),
+  );
+  if (remaining.size === 0) return;
+  let done: () => void = () => undefined;
+  let failed: (error: Error) => void = () => undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  const reached = (partition: number, next: number) => {
+    const end = remaining.get(partition);
+    if (end !== undefined && next >= end) remaining.delete(partition);
+    if (remaining.size === 0) done();
+  };
+  // A group of its own that commits nothing: every read starts at the beginning.
+  const consumer = await consume(client, {
+    groupId: `stedi-read-${topic}-${randomUUID()}`,
+    topics: [topic],
+    fromBeginning: true,
+    autoCommit: false,
+    eachBatch: async (batch) => {
+      const end = remaining.get(batch.partition);
+      if (end !== undefined) {
+        const records = batch.records.filter((record) => Number(record.offset) < end);
+        onBatch({ ...batch, records, nextOffset: Math.min(batch.nextOffset, end) });
+      }
+      return batch.records.at(-1)?.offset;
+    },
+    onRead: (_topic, partition, next) => reached(partition, next),
+    onFailure: failed,
+  });
+  try {
+    await withTimeout(finished, Math.max(config.connectTimeoutMs, 30_000), () =>
+      fail(`reading ${topic} to its end`, new Error("timed out")),
+    );
+  } finally {
+    await consumer.close();
+  }
+}
