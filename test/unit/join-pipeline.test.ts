@@ -653,19 +653,16 @@ describe("join: events whose customer never comes", () => {
   });
 });
 
-// DEFECT (open): a step queued on a task behind its failing transaction still runs on that task.
-// The failed transaction left the task's memory ahead of its last commit (events held that no
-// commit holds); TaskRegistry.recover stops the task only after its queue drains, so the queued
-// release or expiry commits outputs or dead letters for those events, and the restarted task then
-// processes the same batch again: a duplicate output, or a duplicate dead letter. These cases pass
-// while the defect is there (`it.fails`); once it is fixed they fail, and `.fails` goes.
-describe("join: a step queued behind a failing transaction (known defect)", () => {
+// A failed transaction leaves the task's memory ahead of its last commit (events held that no commit
+// holds). A step queued behind it must not commit with the same writer: the restarted task processes
+// the same batch again, and the queued release or expiry would make a duplicate output or dead letter.
+describe("join: a step queued behind a failing transaction", () => {
   const rows = [
     { step: "the release of a waiting event", waitMs: 60_000, expected: 2, deadLetters: 0 },
     { step: "the expiry of a waiting event", waitMs: 500, expected: 1, deadLetters: 1 },
   ] as const;
 
-  it.fails.each(rows)("$step does not run on the failed task", async ({ waitMs, expected, deadLetters }) => {
+  it.each(rows)("$step does not run on the failed task", async ({ waitMs, expected, deadLetters }) => {
     const { memory, admin, addCustomers, addEvents } = await createCluster();
     await addCustomers([k0]);
     const a = startJoin(memory, "a", waitMs);

@@ -56,6 +56,12 @@ export class PartitionTask {
   nextOffset: string | undefined;
   private deadLetterMarks = new Map<number, string>();
   private readonly serial: Serial = createSerial();
+  /**
+   * The first failed transaction. From then on memory is ahead of the commits, so no later step may
+   * commit with this writer (a release queued behind the failed batch would write outputs the
+   * restarted task writes again): every step fails with it until the task is replaced.
+   */
+  private failure: { error: unknown } | undefined;
 
   private constructor(
     readonly partition: number,
@@ -100,6 +106,14 @@ export class PartitionTask {
     }
   }
 
+  /** Runs a step after the ones before it, unless a transaction of this task has failed. */
+  private step<T>(work: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      if (this.failure) throw this.failure.error;
+      return work();
+    });
+  }
+
   get waiting(): number {
     return this.state.waitingCount;
   }
@@ -130,7 +144,12 @@ export class PartitionTask {
       effects.nextOffset === undefined
         ? undefined
         : { groupId: context.groupId, topic: context.eventsTopic, partition, nextOffset: effects.nextOffset };
-    await this.writer.commit(records, offset);
+    try {
+      await this.writer.commit(records, offset);
+    } catch (error) {
+      this.failure ??= { error };
+      throw error;
+    }
     if (effects.nextOffset !== undefined) this.nextOffset = effects.nextOffset;
     for (const { where, reason } of effects.problems) context.badRecord(where, reason);
     context.committed({
@@ -146,7 +165,7 @@ export class PartitionTask {
    * consumer to move past.
    */
   process(records: readonly InputRecord[]): Promise<string | undefined> {
-    return this.serial(async () => {
+    return this.step(async () => {
       const started = this.context.now();
       const effects = stepEvents(this.state, {
         topic: this.context.eventsTopic,
@@ -162,14 +181,14 @@ export class PartitionTask {
 
   /** Joins the events waiting for customers that have just arrived. */
   release(emails: readonly string[]): Promise<void> {
-    return this.serial(async () => {
+    return this.step(async () => {
       await this.commit(stepCustomersArrived(this.state, emails), this.context.now());
     });
   }
 
   /** Dead-letters the events that waited longer than the wait bound. */
   expire(now: number): Promise<void> {
-    return this.serial(async () => {
+    return this.step(async () => {
       const effects = stepExpiry(this.state, now);
       // Expiry is not input latency: the transaction's time is not what a record waited.
       await this.commit(effects, this.context.now());
@@ -182,7 +201,7 @@ export class PartitionTask {
    * Returns the records now handled, which the caller may forget.
    */
   deadLetterCustomers(records: BadCustomerRecord[]): Promise<BadCustomerRecord[]> {
-    return this.serial(async () => {
+    return this.step(async () => {
       const step = stepCustomerDeadLetters(this.deadLetterMarks, records);
       await this.commit(step.effects, this.context.now());
       this.deadLetterMarks = step.marks;
