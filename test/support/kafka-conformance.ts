@@ -215,16 +215,15 @@ export function describeKafkaPortConformance(
         );
       await aborted.abort();
       await plain.send(to(topic, ["after"]));
-      // before, 192 aborted records, the abort marker, after.
-      await waitForEnd(topic, 195);
+      // before, 192 aborted records, the abort marker, after: the end is past all of them.
+      await waitFor("the records to be written", async () => (await endOffset(topic)) > 193);
+      const end = await endOffset(topic);
 
       const read = await readAll(topic);
-      expect(read.seen.map((record) => [record.offset, record.value])).toEqual([
-        ["0", "before"],
-        ["194", "after"],
-      ]);
+      expect(read.seen.map((record) => record.value)).toEqual(["before", "after"]);
+      expect(Number(read.seen[1]?.offset)).toBeGreaterThan(192);
       const reader = await collect([topic]);
-      await reader.readThrough(topic, 195);
+      await reader.readThrough(topic, end);
       expect(reader.values()).toEqual(["before", "after"]);
     });
 

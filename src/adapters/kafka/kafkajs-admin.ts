@@ -7,20 +7,38 @@ import type { OffsetRange, TopicSpec } from "./port.js";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Waits until every partition of new topics has a leader: kafkajs's own wait sleeps 200 ms first. */
+/** Whether every partition of the topics has a leader that answers for its log. */
+async function leadersReady(client: KafkajsContext, topics: string[]): Promise<boolean> {
+  const admin = await client.admin();
+  const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+  const elected =
+    metadata !== undefined &&
+    metadata.topics.length === topics.length &&
+    metadata.topics.every(
+      ({ partitions }) =>
+        partitions.length > 0 &&
+        partitions.every((partition) => partition.leader >= 0 && partition.partitionErrorCode === 0),
+    );
+  if (!elected) return false;
+  // Metadata names a leader a moment before that broker serves the partition: a write then meets
+  // NOT_LEADER, and the client retries the whole request, writing the partitions that did succeed
+  // twice. Listing offsets asks each leader for its log, as a write would.
+  const answers = await Promise.all(
+    topics.map((topic) =>
+      admin.fetchTopicOffsets(topic).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return answers.every(Boolean);
+}
+
+/** Waits until new topics can be written: kafkajs's own wait sleeps 200 ms after its first look. */
 async function waitForLeaders(client: KafkajsContext, topics: string[]): Promise<void> {
   const deadline = Date.now() + client.config.connectTimeoutMs;
   for (;;) {
-    const metadata = await (await client.admin()).fetchTopicMetadata({ topics }).catch(() => undefined);
-    const ready =
-      metadata !== undefined &&
-      metadata.topics.length === topics.length &&
-      metadata.topics.every(
-        ({ partitions }) =>
-          partitions.length > 0 &&
-          partitions.every((partition) => partition.leader >= 0 && partition.partitionErrorCode === 0),
-      );
-    if (ready) return;
+    if (await leadersReady(client, topics)) return;
     if (Date.now() > deadline)
       throw new Error(`no leader for ${topics.join(", ")} within ${client.config.connectTimeoutMs} ms`);
     await sleep(5);
