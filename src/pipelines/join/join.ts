@@ -6,17 +6,13 @@
 import { randomUUID } from "node:crypto";
 import type { ConsumedBatch, GroupConsumer, KafkaPort } from "../../adapters/kafka/index.js";
 import { classifyKafkaError, createKafkaPort } from "../../adapters/kafka/index.js";
-import { type LogFile, openLogFile } from "../../adapters/log-file.js";
 import { createMetricsServer, type MetricsServer } from "../../adapters/metrics-server.js";
 import type { Reporter } from "../../adapters/terminal.js";
 import { type CommonConfig, defaults, type JoinConfig } from "../../config/config.js";
-import { encodeGraphRecord } from "../../core/graph/graph-record.js";
-import type { BadCustomerRecord } from "../../core/join/join-steps.js";
 import { renderMetrics } from "../../core/metrics.js";
-import { renderBatch } from "../../render/spark-console.js";
 import type { Lifecycle } from "../lifecycle.js";
-import { createStdout } from "../output.js";
 import { isCaughtUp } from "./caught-up.js";
+import { createJoinConsole } from "./join-console.js";
 import { createJoinMetrics } from "./join-metrics.js";
 import { PartitionTask, type TaskContext } from "./partition-task.js";
 import { JoinStateReader } from "./state-reader.js";
@@ -31,8 +27,6 @@ export type JoinCounts = {
   waiting: number;
   customers: number;
 };
-
-const joinedColumns = ["customer", "score", "email", "birthYear"];
 
 export const changelogTopicFor = (groupId: string) => `${groupId}-pending-changelog`;
 
@@ -72,12 +66,12 @@ export async function runJoin(options: {
     throw error;
   }
 
-  const stdout = createStdout(lifecycle);
-  const log: LogFile | undefined = options.join.console
-    ? openLogFile(common.logDir, "kafkajoin.log")
-    : undefined;
-  let consoleRows: string[][] = [];
-  let consoleBatch = 0;
+  const output = createJoinConsole({
+    json: common.json,
+    console: options.join.console,
+    logDir: common.logDir,
+    lifecycle,
+  });
 
   const tasks: TaskRegistry = new TaskRegistry({
     start: (partition) => PartitionTask.start(context, partition),
@@ -121,40 +115,16 @@ export async function runJoin(options: {
       metrics.produced.inc(outputs.length);
       metrics.deadLetters.inc(deadLetters);
       if (events > 0) metrics.transactions.observe(latencyMs / 1000);
-      for (const record of outputs) {
-        if (common.json) stdout.write(`${encodeGraphRecord(record)}\n`);
-        if (log) consoleRows.push([record.customer, record.score, record.email, record.birthYear]);
-      }
+      output.written(outputs);
       lifecycle.markActivity();
     },
   };
 
   // --- periodic work -----------------------------------------------------------------------------
-  const flushConsole = () => {
-    if (!log || consoleRows.length === 0) return;
-    const text = renderBatch(consoleBatch, joinedColumns, consoleRows, {
-      truncate: true,
-      maxRows: defaults.rows,
-    });
-    stdout.write(text);
-    log.write(text);
-    consoleBatch += 1;
-    consoleRows = [];
-  };
-
-  /** Expires waiting events, and has the owner of partition 0 dead-letter bad customer records. */
   const tick = async () => {
-    await tasks.eachTask((task) => task.expire(Date.now()));
-    if (state.badCustomers.length === 0 || !state.customersLoaded) return;
-    const owner = await tasks.current(0);
-    if (!owner) return;
-    const handled = await owner
-      .deadLetterCustomers(state.badCustomers)
-      .catch((error: unknown): BadCustomerRecord[] => {
-        void tasks.recover(0, owner, error);
-        return [];
-      });
-    state.badCustomers = state.badCustomers.filter((record) => !handled.includes(record));
+    const handled = await tasks.maintain(Date.now(), state.customersLoaded ? state.badCustomers : []);
+    if (handled.length > 0)
+      state.badCustomers = state.badCustomers.filter((record) => !handled.includes(record));
   };
 
   const showStatus = async () => {
@@ -181,7 +151,7 @@ export async function runJoin(options: {
       },
       Math.min(1000, options.join.waitMs),
     ),
-    setInterval(flushConsole, defaults.triggerMs),
+    setInterval(() => output.flush(), defaults.triggerMs),
     setInterval(() => void showStatus(), 250),
   ];
 
@@ -320,8 +290,7 @@ export async function runJoin(options: {
   await stateConsumer?.close();
   await kafka.close();
   await metricsServer?.close();
-  flushConsole();
-  await log?.close();
+  await output.close();
   counts.customerRecords = state.counts.customerRecords;
   counts.customersSkipped = state.counts.customersSkipped;
   await showStatus();

@@ -1,6 +1,7 @@
 // The partitions this join instance owns and the task of each: taking over, retrying a take-over,
 // replacing a task whose transaction failed, and dropping tasks whose partition moved away.
 
+import type { BadCustomerRecord } from "../../core/join/join-steps.js";
 import type { StediError } from "../../errors.js";
 import type { PartitionTask } from "./partition-task.js";
 
@@ -122,6 +123,21 @@ export class TaskRegistry {
         await work(task).catch((error: unknown) => this.recover(partition, task, error));
       }),
     );
+  }
+
+  /**
+   * The periodic work: every task expires its overdue waiting events, and the owner of partition 0
+   * dead-letters the customer topic's bad records. Returns the bad records now handled.
+   */
+  async maintain(now: number, badCustomers: readonly BadCustomerRecord[]): Promise<BadCustomerRecord[]> {
+    await this.eachTask((task) => task.expire(now));
+    if (badCustomers.length === 0) return [];
+    const owner = await this.tasks.get(0);
+    if (!owner) return [];
+    return owner.deadLetterCustomers([...badCustomers]).catch((error: unknown) => {
+      void this.recover(0, owner, error);
+      return [];
+    });
   }
 
   /** Whether any task may hold waiting events: a task still starting counts, as its restored events are not yet visible. */
