@@ -1,28 +1,28 @@
-// The bench's side of the broker: fresh topics (all deleted at the end), bulk loading, and consumers
-// that read what the join wrote.
+// The bench's side of the broker, through stedi's Kafka port: fresh topics (all deleted at the end),
+// bulk loading, and consumers that read what the join wrote.
 
-// Must come first: kafkajs loads with the project's replacements of two of its steps.
-import "../../src/adapters/kafka/kafkajs-patches.js";
 import { randomUUID } from "node:crypto";
-import {
-  type Admin,
-  type Consumer,
-  Kafka,
-  type KafkaMessage,
-  logLevel,
-  type Message,
-  type Producer,
-} from "kafkajs";
+import type {
+  ConsumedRecord,
+  GroupConsumer,
+  KafkaPort,
+  OutgoingRecord,
+  Producer,
+} from "../../src/adapters/kafka/index.js";
+import { createKafkaPort } from "../../src/adapters/kafka/index.js";
+import { deleteRunResources } from "./kafka-tools.js";
 
 export type BenchBroker = {
-  kafka: Kafka;
-  admin: Admin;
+  brokers: string[];
+  port: KafkaPort;
   /** A unique name for this run: bench-<what>-<run id>-<n>. Everything named so is deleted at the end. */
   name(what: string): string;
   /** Creates topics and waits for their leaders. Throws once cleanUp has begun. */
   createTopics(topics: { topic: string; partitions: number }[]): Promise<void>;
   /** Throws once cleanUp has begun, so an interrupted run starts nothing new. */
   assertOpen(): void;
+  /** Registers a consumer for cleanUp to close first, so that it cannot bring a deleted topic back. */
+  track(consumer: GroupConsumer): () => void;
   /**
    * Deletes every topic and consumer group whose name carries this run's id — the bench's own, and
    * those the join derives from them (its changelog, its state consumer's group). Best effort.
@@ -31,115 +31,131 @@ export type BenchBroker = {
   disconnect(): Promise<void>;
 };
 
+const connectTimeoutMs = 10_000;
+
 export async function createBenchBroker(brokers: string[]): Promise<BenchBroker> {
-  const kafka = new Kafka({
-    clientId: "stedi-bench",
-    brokers,
-    logLevel: logLevel.NOTHING,
-    retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 8 },
-  });
-  const admin = kafka.admin();
-  await admin.connect();
+  const port = createKafkaPort({ brokers, connectTimeoutMs }, "stedi-bench");
   const runId = randomUUID().slice(0, 8);
-  const ours = (name: string) => name.startsWith("bench-") && name.includes(`-${runId}-`);
+  // The port connects on first use: ask something now, so that an unreachable broker stops the bench at once.
+  await port.groupState(`bench-connect-${runId}-0`);
+  const consumers = new Set<GroupConsumer>();
   let counter = 0;
   let closed = false;
   const assertOpen = () => {
     if (closed) throw new Error("the bench is stopping");
   };
   return {
-    kafka,
-    admin,
+    brokers,
+    port,
     name(what) {
       counter += 1;
       return `bench-${what}-${runId}-${counter}`;
     },
     assertOpen,
+    track(consumer) {
+      consumers.add(consumer);
+      return () => consumers.delete(consumer);
+    },
     async createTopics(specs) {
       assertOpen();
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: specs.map((spec) => ({ topic: spec.topic, numPartitions: spec.partitions })),
-      });
+      await port.ensureTopics(specs.map((spec) => ({ topic: spec.topic, numPartitions: spec.partitions })));
     },
     async cleanUp() {
       closed = true;
-      const groups = await admin.listGroups().catch(() => ({ groups: [] }));
-      const doomedGroups = groups.groups.map((group) => group.groupId).filter(ours);
-      if (doomedGroups.length > 0) await admin.deleteGroups(doomedGroups).catch(() => undefined);
-      const topics = await admin.listTopics().catch((): string[] => []);
-      const doomed = topics.filter(ours);
-      if (doomed.length > 0)
-        await admin.deleteTopics({ topics: doomed, timeout: 30_000 }).catch(() => undefined);
+      // A consumer still running would recreate its topic after deletion (the broker auto-creates).
+      await Promise.all([...consumers].map((consumer) => consumer.close().catch(() => undefined)));
+      consumers.clear();
+      await deleteRunResources(brokers, runId);
     },
     async disconnect() {
-      await admin.disconnect().catch(() => undefined);
+      await port.close().catch(() => undefined);
     },
   };
 }
 
+/** A producer's send goes out one request at a time: this many producers keep as many in flight. */
+const loaders = 8;
+
 /**
  * Produces `count` records made by `make(index)` as fast as the broker takes them: requests of
- * `chunk` records (sized to stay under the broker's 1 MiB batch limit), 8 in flight.
+ * `chunk` records (sized to stay under the broker's 1 MiB batch limit), one per producer, `loaders`
+ * producers at once. Records are made in index order, so a seeded `make` gives the same workload;
+ * chunks of different producers may land out of order, which no measurement depends on (customers
+ * are distinct, and the joins keep no event-time order).
  */
 export async function produceAll(
-  kafka: Kafka,
+  broker: BenchBroker,
   topic: string,
   count: number,
-  make: (index: number) => Message,
+  make: (index: number) => OutgoingRecord,
   chunk = 2000,
 ): Promise<void> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  const parallel = Math.min(loaders, Math.ceil(count / chunk));
+  const created = await Promise.allSettled(
+    Array.from({ length: parallel }, () => broker.port.createProducer()),
+  );
+  const ready = created.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
   try {
-    const inFlight: Promise<unknown>[] = [];
-    for (let start = 0; start < count; start += chunk) {
-      const messages: Message[] = [];
-      for (let index = start; index < Math.min(count, start + chunk); index += 1) messages.push(make(index));
-      inFlight.push(producer.send({ topic, messages, acks: 1 }));
-      if (inFlight.length >= 8) await inFlight.shift();
+    const refused = created.find((outcome) => outcome.status === "rejected");
+    if (refused) throw refused.reason;
+    const idle = [...ready];
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    for (let start = 0; start < count && failure === undefined; start += chunk) {
+      while (idle.length === 0) await Promise.race(inFlight);
+      const producer = idle.pop() as Producer;
+      const records: OutgoingRecord[] = [];
+      for (let index = start; index < Math.min(count, start + chunk); index += 1) records.push(make(index));
+      const sending = producer.send([{ topic, records }]).then(
+        () => {
+          idle.push(producer);
+        },
+        (error: unknown) => {
+          failure ??= error;
+          idle.push(producer);
+        },
+      );
+      inFlight.add(sending);
+      void sending.finally(() => inFlight.delete(sending));
     }
     await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
   } finally {
-    await producer.disconnect().catch(() => undefined);
+    await Promise.all(ready.map((producer) => producer.close().catch(() => undefined)));
   }
 }
 
-export async function connectProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  return producer;
-}
-
 /**
- * A read_committed consumer of a whole topic from its start, handing each fetched batch to
- * `onBatch` with the time it arrived (performance.now()).
+ * A read_committed consumer of a whole topic from its start, in a group of its own that commits
+ * nothing, handing each fetched batch to `onBatch` with the time it arrived (performance.now()).
+ * Closed by the caller, or by cleanUp.
  */
 export async function consumeFromStart(
   broker: BenchBroker,
   topic: string,
-  onBatch: (messages: KafkaMessage[], arrivedAt: number) => void,
-  maxWaitTimeInMs = 100,
-): Promise<Consumer> {
+  onBatch: (records: ConsumedRecord[], arrivedAt: number) => void,
+  onFailure: (error: Error) => void,
+): Promise<GroupConsumer> {
   broker.assertOpen();
-  const groupId = broker.name("probe");
-  // No auto-creation: a topic deleted under a late consumer must stay deleted.
-  const consumer = broker.kafka.consumer({
-    groupId,
-    maxWaitTimeInMs,
-    maxBytes: 16 * 1024 * 1024,
-    allowAutoTopicCreation: false,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
+  const consumer = await broker.port.consume({
+    groupId: broker.name("probe"),
+    topics: [topic],
+    fromBeginning: true,
     autoCommit: false,
-    partitionsConsumedConcurrently: 4,
-    eachBatch: async ({ batch }) => {
-      onBatch(batch.messages, performance.now());
+    concurrency: 4,
+    eachBatch: async (batch) => {
+      onBatch(batch.records, performance.now());
+      return batch.records.at(-1)?.offset;
     },
+    onFailure,
   });
-  return consumer;
+  const untrack = broker.track(consumer);
+  return {
+    async close() {
+      untrack();
+      await consumer.close();
+    },
+  };
 }
 
 /**
@@ -157,27 +173,37 @@ export async function readOutputTimes(
   let first = Number.POSITIVE_INFINITY;
   let last = 0;
   let lastArrival = performance.now();
+  let failure: Error | undefined;
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  const consumer = await consumeFromStart(broker, topic, (messages, arrivedAt) => {
-    for (const message of messages) {
-      const time = Number(message.timestamp);
-      if (time < first) first = time;
-      if (time > last) last = time;
-    }
-    count += messages.length;
-    if (messages.length > 0) lastArrival = arrivedAt;
-    if (count >= expected) finish();
-  });
+  const consumer = await consumeFromStart(
+    broker,
+    topic,
+    (records, arrivedAt) => {
+      for (const record of records) {
+        const time = Number(record.timestamp);
+        if (time < first) first = time;
+        if (time > last) last = time;
+      }
+      count += records.length;
+      if (records.length > 0) lastArrival = arrivedAt;
+      if (count >= expected) finish();
+    },
+    (error) => {
+      failure = error;
+      finish();
+    },
+  );
   const quiet = setInterval(() => {
     // Joining the group takes a few seconds: before the first record, wait longer.
     if (performance.now() - lastArrival > (count === 0 ? Math.max(quietMs, 30_000) : quietMs)) finish();
   }, 250);
   await done;
   clearInterval(quiet);
-  await consumer.disconnect().catch(() => undefined);
+  await consumer.close().catch(() => undefined);
+  if (failure) throw failure;
   return { count, first, last };
 }
 

@@ -30,10 +30,10 @@ export function createCustomerTopics(
         const started = performance.now();
         // ~470-byte records: 1000 per request stays well under the broker's 1 MiB batch limit.
         await produceAll(
-          broker.kafka,
+          broker,
           name,
           count,
-          (index) => ({ value: customerRecord(index, customerBirthYear(index)) }),
+          (index) => ({ key: null, value: customerRecord(index, customerBirthYear(index)) }),
           1000,
         );
         log(

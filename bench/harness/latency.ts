@@ -4,13 +4,18 @@
 // sends on that schedule whatever the join does (no coordinated omission); a read_committed probe
 // consumer of the output topic takes arrival − intended send time as the latency.
 
-import type { KafkaMessage, Message, Producer } from "kafkajs";
-import { connectProducer, consumeFromStart, sleep, waitFor } from "./broker.js";
+import type { ConsumedRecord } from "../../src/adapters/kafka/index.js";
+import { consumeFromStart, sleep, waitFor } from "./broker.js";
 import type { BenchContext } from "./context.js";
 import { Histogram, summarizeMicros } from "./histogram.js";
 import { isRunning, spawnCopy, spawnJoin, stop } from "./processes.js";
 import type { BenchResult, LatencyRate } from "./results.js";
 import { dueCount, intendedTime } from "./schedule.js";
+import {
+  createTimestampedProducer,
+  type TimestampedProducer,
+  type TimestampedRecord,
+} from "./timestamped-producer.js";
 import { createRandom, scoreOfGraphRecord, sequencedEventRecord, sequenceOfScore } from "./workload.js";
 
 export const latencyMethod =
@@ -53,9 +58,9 @@ class Ledger {
   }
 
   /** Records the outputs of one fetched batch that arrived at `arrivedAt` (performance.now()). */
-  arrive(messages: KafkaMessage[], arrivedAt: number) {
-    for (const message of messages) {
-      const score = scoreOfGraphRecord(message.value?.toString("utf8") ?? "");
+  arrive(records: ConsumedRecord[], arrivedAt: number) {
+    for (const record of records) {
+      const score = scoreOfGraphRecord(record.value?.toString("utf8") ?? "");
       const seq = score === undefined ? undefined : sequenceOfScore(score);
       if (seq === undefined || this.intended[seq] === undefined || this.arrived[seq]) continue;
       this.arrived[seq] = 1;
@@ -65,14 +70,14 @@ class Ledger {
       const intended = this.intended[seq] ?? arrivedAt;
       this.received[phase] = (this.received[phase] ?? 0) + 1;
       this.arrival[phase]?.record((arrivedAt - intended) * 1000);
-      const written = Number(message.timestamp) - (performance.timeOrigin + intended);
+      const written = Number(record.timestamp) - (performance.timeOrigin + intended);
       this.outputTimestamp[phase]?.record(written * 1000);
     }
   }
 }
 
 type Generator = {
-  producer: Producer;
+  producer: TimestampedProducer;
   topic: string;
   partitions: number;
   customers: number;
@@ -106,7 +111,7 @@ async function offer(
       // A stalled event loop makes many events due at once: at most 1000 per request keeps it under
       // the broker's 1 MiB limit (they still carry their intended times, so the stall is measured).
       const upTo = Math.min(due, next + 1000);
-      const messages: (Message & { partition: number })[] = [];
+      const messages: TimestampedRecord[] = [];
       for (let index = next; index < upTo; index += 1) {
         const seq = generator.nextSeq;
         generator.nextSeq += 1;
@@ -116,6 +121,7 @@ async function offer(
         ledger.register(seq, intended, measured ? phase : -1);
         if (measured) ledger.sendLag[phase]?.record((now - intended) * 1000);
         messages.push({
+          key: null,
           partition: seq % generator.partitions,
           timestamp: String(Math.round(epoch)),
           headers: { "bench-intended-ms": epoch.toFixed(3) },
@@ -125,7 +131,7 @@ async function offer(
       next = upTo;
       if (firstSent === 0) firstSent = now;
       lastSent = now;
-      const sending = generator.producer.send({ topic: generator.topic, messages, acks: 1 }).then(
+      const sending = generator.producer.send([{ topic: generator.topic, records: messages }]).then(
         () => undefined,
         (error: unknown) => {
           generator.failure = error;
@@ -170,11 +176,17 @@ async function measureRates(
   ]);
 
   const ledger = new Ledger();
-  const probe = await consumeFromStart(broker, output, (messages, arrivedAt) =>
-    ledger.arrive(messages, arrivedAt),
+  let probeFailure: Error | undefined;
+  const probe = await consumeFromStart(
+    broker,
+    output,
+    (records, arrivedAt) => ledger.arrive(records, arrivedAt),
+    (error) => {
+      probeFailure = error;
+    },
   );
   const generator: Generator = {
-    producer: await connectProducer(broker.kafka),
+    producer: await createTimestampedProducer(broker.brokers),
     topic: kind === "direct" ? output : events,
     partitions: options.partitions,
     customers: options.customers,
@@ -204,12 +216,15 @@ async function measureRates(
           });
   const rates: LatencyRate[] = [];
   let failure: string | undefined;
+  const assertProbing = () => {
+    if (probeFailure) throw new Error(`the probe consumer failed: ${probeFailure.message}`);
+  };
   try {
     // Ready: (for the join, customers loaded and) every partition taken over. Trickle events until one comes back.
     const ready = (async () => {
-      for (let tries = 0; ledger.anyArrived === 0 && tries < 600; tries += 1) {
+      for (let tries = 0; ledger.anyArrived === 0 && !probeFailure && tries < 600; tries += 1) {
         await offer(generator, ledger, 100, options.partitions, options.partitions, -1);
-        await waitFor(() => ledger.anyArrived > 0, 500);
+        await waitFor(() => ledger.anyArrived > 0 || probeFailure !== undefined, 500);
       }
     })();
     const exited = (pipeline?.exited ?? new Promise<never>(() => undefined)).then((code) => {
@@ -217,6 +232,7 @@ async function measureRates(
     });
     exited.catch(() => undefined);
     await Promise.race([ready, exited]);
+    assertProbing();
     if (ledger.anyArrived === 0) throw new Error(`${label} produced nothing within 5 minutes`);
     context.log(`latency: ${label} is up`);
 
@@ -230,10 +246,11 @@ async function measureRates(
       const schedule = await offer(generator, ledger, rate, unrecorded + measured, unrecorded, phase);
       // Drain: everything offered should come out; give it the measured duration again, at least 15 s.
       const drained = await waitFor(
-        () => (ledger.received[phase] ?? 0) >= measured,
+        () => (ledger.received[phase] ?? 0) >= measured || probeFailure !== undefined,
         Math.max(15_000, options.durationSeconds * 1000),
         50,
       );
+      assertProbing();
       if (pipeline && !isRunning(pipeline.child)) throw new Error(`${label} exited during the latency run`);
       const received = ledger.received[phase] ?? 0;
       const result: LatencyRate = {
@@ -260,8 +277,8 @@ async function measureRates(
     failure = error instanceof Error ? error.message : String(error);
   } finally {
     if (pipeline) await stop(pipeline);
-    await generator.producer.disconnect().catch(() => undefined);
-    await probe.disconnect().catch(() => undefined);
+    await generator.producer.close();
+    await probe.close().catch(() => undefined);
   }
   return { rates, ...(failure === undefined ? {} : { error: `${kind}: ${failure}` }) };
 }

@@ -59,8 +59,9 @@ export const benchHelp = `usage: npm run bench -- [options]
 
 Measures the built \`stedi join\` (run as \`node bin/stedi.js join\`, as users run it) against the local
 broker, in one run:
-  saturation  pre-loaded topics → last output, events/s; and the pipe limit: the same kafkajs
-              consume → transactional produce copy with no join logic, run the same way
+  saturation  pre-loaded topics → last output, events/s; and the pipe limit: the same consume →
+              transactional produce copy, with the same Kafka client settings as the join and no
+              join logic, run the same way
   latency     open-loop offered rates; output arrival at a probe consumer − the event's intended send time
   rss         VmRSS/VmHWM of the join with 100k and 1M customers, and as risk events grow
   startup     spawn → first output, broker already up (from the saturation runs)

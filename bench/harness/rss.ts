@@ -27,10 +27,18 @@ async function measureTable(context: BenchContext, customers: number): Promise<R
 
   let outputs = 0;
   let firstOutputAt = 0;
-  const counter = await consumeFromStart(broker, output, (messages) => {
-    if (outputs === 0 && messages[0]) firstOutputAt = Number(messages[0].timestamp);
-    outputs += messages.length;
-  });
+  let counterFailure: Error | undefined;
+  const counter = await consumeFromStart(
+    broker,
+    output,
+    (records) => {
+      if (outputs === 0 && records[0]) firstOutputAt = Number(records[0].timestamp);
+      outputs += records.length;
+    },
+    (error) => {
+      counterFailure = error;
+    },
+  );
   const joinProcess = spawnJoin({
     projectRoot: context.projectRoot,
     brokers: options.brokers,
@@ -44,10 +52,15 @@ async function measureTable(context: BenchContext, customers: number): Promise<R
   const memory = new MemorySampler(joinProcess.pid);
   const random = createRandom(options.seed + 2);
   const baseTime = Date.parse("2026-01-01T00:00:00.000Z");
-  const alive = () => isRunning(joinProcess.child);
+  /** The join runs and its outputs are being counted: otherwise waiting for outputs is pointless. */
+  const alive = () => {
+    if (counterFailure) throw new Error(`counting the join's outputs failed: ${counterFailure.message}`);
+    return isRunning(joinProcess.child);
+  };
   try {
     // One event for a known customer: it comes out once the whole table is loaded.
-    await produceAll(broker.kafka, events, 1, () => ({
+    await produceAll(broker, events, 1, () => ({
+      key: null,
       value: riskEventRecord(random, customers, baseTime).value,
     }));
     const loadLimitMs = 60_000 + customers / 5;
@@ -67,7 +80,8 @@ async function measureTable(context: BenchContext, customers: number): Promise<R
     for (let step = 0; step < options.rssSteps; step += 1) {
       const count = Math.min(perStep, options.rssEvents - fed);
       const offset = fed;
-      await produceAll(broker.kafka, events, count, (index) => ({
+      await produceAll(broker, events, count, (index) => ({
+        key: null,
         value: riskEventRecord(random, customers, baseTime + offset + index).value,
       }));
       fed += count;
@@ -95,7 +109,7 @@ async function measureTable(context: BenchContext, customers: number): Promise<R
   } finally {
     memory.stop();
     await stop(joinProcess);
-    await counter.disconnect().catch(() => undefined);
+    await counter.close().catch(() => undefined);
   }
 }
 

@@ -127,7 +127,8 @@ export async function runSaturation(context: BenchContext): Promise<NonNullable<
   const started = performance.now();
   const random = createRandom(options.seed);
   const baseTime = Date.parse("2026-01-01T00:00:00.000Z");
-  await produceAll(broker.kafka, events, options.events, (index) => ({
+  await produceAll(broker, events, options.events, (index) => ({
+    key: null,
     value: riskEventRecord(random, options.customers, baseTime + index).value,
   }));
   context.log(

@@ -4,15 +4,13 @@
 // (Python driver and its JVM). PySpark and the connector jars are installed on demand by
 // bench/spark/setup.sh into the git-ignored .cache/spark.
 
-// Must come first: kafkajs loads with the project's replacements of two of its steps.
-import "../../src/adapters/kafka/kafkajs-patches.js";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { type Consumer, Kafka, logLevel } from "kafkajs";
+import { createKafkaPort, type GroupConsumer, type KafkaPort } from "../../src/adapters/kafka/index.js";
 import { projectRoot } from "./paths.js";
 import { isRunning, signalGroup, trackGroup } from "./processes.js";
 
@@ -159,51 +157,50 @@ class OutputCounter {
   first = Number.POSITIVE_INFINITY;
   last = 0;
   lastArrival = 0;
-  private readonly consumer: Consumer;
+  failure: Error | undefined;
+  private consumer: GroupConsumer | undefined;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaPort,
     private readonly topic: string,
-  ) {
-    this.consumer = kafka.consumer({ groupId: `stedi-bench-spark-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  }
+  ) {}
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
+    this.consumer = await this.kafka.consume({
+      groupId: `stedi-bench-spark-${randomUUID()}`,
+      topics: [this.topic],
+      fromBeginning: true,
       autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          const time = Number(message.timestamp);
+      eachBatch: async (batch) => {
+        for (const record of batch.records) {
+          const time = Number(record.timestamp);
           if (time < this.first) this.first = time;
           if (time > this.last) this.last = time;
         }
-        this.count += batch.messages.length;
+        this.count += batch.records.length;
         this.lastArrival = Date.now();
+        return batch.records.at(-1)?.offset;
+      },
+      onFailure: (error) => {
+        this.failure = error;
       },
     });
   }
 
-  /** Waits until every record the topic holds has been counted (Spark's producer is not transactional). */
+  /**
+   * Waits until every record the topic holds has been counted. Spark's producer is not transactional,
+   * so the topic's end offsets count its records.
+   */
   async drain(timeoutMs: number): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(this.topic);
-      const total = offsets.reduce(
-        (sum, partition) => sum + Number(partition.high) - Number(partition.low),
-        0,
-      );
-      const deadline = Date.now() + timeoutMs;
-      while (this.count < total && Date.now() < deadline) await sleep(100);
-    } finally {
-      await admin.disconnect();
-    }
+    const ranges = await this.kafka.offsetRanges(this.topic);
+    const total = [...ranges.values()].reduce((sum, range) => sum + range.high - range.low, 0);
+    const deadline = Date.now() + timeoutMs;
+    while (this.count < total && this.failure === undefined && Date.now() < deadline) await sleep(100);
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.consumer?.close();
+    await this.kafka.close();
   }
 }
 
@@ -228,13 +225,16 @@ export async function runSparkJoin(options: SparkJoinOptions): Promise<SparkJoin
   const { python, jars } = await runSetup(log);
   const installMs = Date.now() - installStart;
 
-  const kafka = new Kafka({
-    clientId: "stedi-bench-spark",
-    brokers: options.brokers,
-    logLevel: logLevel.NOTHING,
-  });
-  const counter = new OutputCounter(kafka, options.outputTopic);
-  await counter.start();
+  const counter = new OutputCounter(
+    createKafkaPort({ brokers: options.brokers, connectTimeoutMs: 10_000 }, "stedi-bench-spark"),
+    options.outputTopic,
+  );
+  try {
+    await counter.start();
+  } catch (error) {
+    await counter.stop();
+    throw error;
+  }
 
   // The checkpoint starts empty, so the Kafka sources start from `earliest`; Spark's cwd is the same
   // scratch folder so nothing it may write lands in the work tree.
@@ -319,7 +319,7 @@ export async function runSparkJoin(options: SparkJoinOptions): Promise<SparkJoin
     const deadline = started + options.timeoutMs;
     for (;;) {
       await sleep(100);
-      if (exitCode !== undefined) break;
+      if (exitCode !== undefined || counter.failure) break;
       const settled = Date.now() - counter.lastArrival >= SETTLE_MS;
       if (counter.count >= options.expectedOutputs && settled) break;
       if (Date.now() >= deadline) {
@@ -328,6 +328,7 @@ export async function runSparkJoin(options: SparkJoinOptions): Promise<SparkJoin
         break;
       }
     }
+    if (counter.failure) throw new Error(`counting Spark's outputs failed: ${counter.failure.message}`);
     if (exitCode !== undefined) {
       throw new Error(`Spark exited early (code ${exitCode}):\n${errorTail.join("\n")}`);
     }
