@@ -4,18 +4,13 @@
 // sends on that schedule whatever the join does (no coordinated omission); a read_committed probe
 // consumer of the output topic takes arrival − intended send time as the latency.
 
-import type { ConsumedRecord } from "../../src/adapters/kafka/index.js";
+import type { ConsumedRecord, OutgoingRecord, Producer } from "../../src/adapters/kafka/index.js";
 import { consumeFromStart, sleep, waitFor } from "./broker.js";
 import type { BenchContext } from "./context.js";
 import { Histogram, summarizeMicros } from "./histogram.js";
 import { isRunning, spawnCopy, spawnJoin, stop } from "./processes.js";
 import type { BenchResult, LatencyRate } from "./results.js";
 import { dueCount, intendedTime } from "./schedule.js";
-import {
-  createTimestampedProducer,
-  type TimestampedProducer,
-  type TimestampedRecord,
-} from "./timestamped-producer.js";
 import { createRandom, scoreOfGraphRecord, sequencedEventRecord, sequenceOfScore } from "./workload.js";
 
 export const latencyMethod =
@@ -77,7 +72,7 @@ class Ledger {
 }
 
 type Generator = {
-  producer: TimestampedProducer;
+  producer: Producer;
   topic: string;
   partitions: number;
   customers: number;
@@ -111,7 +106,7 @@ async function offer(
       // A stalled event loop makes many events due at once: at most 1000 per request keeps it under
       // the broker's 1 MiB limit (they still carry their intended times, so the stall is measured).
       const upTo = Math.min(due, next + 1000);
-      const messages: TimestampedRecord[] = [];
+      const messages: (OutgoingRecord & { partition: number; timestamp: string })[] = [];
       for (let index = next; index < upTo; index += 1) {
         const seq = generator.nextSeq;
         generator.nextSeq += 1;
@@ -186,7 +181,8 @@ async function measureRates(
     },
   );
   const generator: Generator = {
-    producer: await createTimestampedProducer(broker.brokers),
+    // Not idempotent, so that sends are pipelined: the generator must never wait for the broker.
+    producer: await broker.port.createProducer({ idempotent: false }),
     topic: kind === "direct" ? output : events,
     partitions: options.partitions,
     customers: options.customers,

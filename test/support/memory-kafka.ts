@@ -423,7 +423,7 @@ class Cluster {
         key: bytesOf(record.key),
         value: bytesOf(record.value),
         headers: storedHeaders(record.headers),
-        timestamp: this.options.now(),
+        timestamp: record.timestamp === undefined ? this.options.now() : Number(record.timestamp),
         txn,
       });
       if (txn && !txn.touched.has(log)) {

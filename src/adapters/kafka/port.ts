@@ -34,6 +34,8 @@ export type OutgoingRecord = {
   value: Buffer | string | null;
   headers?: RecordHeaders;
   partition?: number;
+  /** The record's create time, ms since the epoch as decimal text; the sender's clock when absent. */
+  timestamp?: string;
 };
 
 export type TopicRecords = { topic: string; records: OutgoingRecord[] };
