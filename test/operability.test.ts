@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "./data.js";
 import { connectorZadd, customerJson, exampleRiskEvent, riskEventJson } from "./fixtures.js";
-import { runStedi, startStedi } from "./support/cli.js";
+import { type Running, runStedi, startStedi } from "./support/cli.js";
 import { joinArgs } from "./support/join-args.js";
 import { brokers, freshTopic, produce, waitForRecords } from "./support/kafka.js";
+import { startPrivateRedis } from "./support/redis-server.js";
 
 // scripts/stack.sh adds a SASL_PLAINTEXT listener beside the plain one, with user stedi.
 const saslBroker = `127.0.0.1:${Number(process.env.KAFKA_PORT ?? "9092") + 2}`;
@@ -146,6 +147,33 @@ describe("TLS", () => {
   });
 });
 
+/** The metrics server's base URL, once the command has announced it. */
+async function metricsBase(running: Running): Promise<string> {
+  await running.waitFor(/metrics on (http:\/\/[^/]+)\/metrics/);
+  return /metrics on (http:\/\/[^/\s]+)\/metrics/.exec(running.stderr())?.[1] ?? "";
+}
+
+/** The distinct statuses /ready answered in order, polled until it says 200 (or 15 s pass). */
+async function readiness(base: string): Promise<number[]> {
+  const seen: number[] = [];
+  const deadline = Date.now() + 15_000;
+  while (seen.at(-1) !== 200 && Date.now() < deadline) {
+    const status = (await fetch(`${base}/ready`)).status;
+    if (seen.at(-1) !== status) seen.push(status);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return seen;
+}
+
+/** prom-client's default process and Node metrics. */
+function expectDefaultMetrics(metrics: string): void {
+  expect(metrics).toMatch(/^process_resident_memory_bytes \d+$/m);
+  expect(metrics).toMatch(/^process_cpu_seconds_total [\d.]+$/m);
+  expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds [\d.e-]+$/m);
+  expect(metrics).toMatch(/^nodejs_heap_size_used_bytes \d+$/m);
+  expect(metrics).toContain("# TYPE nodejs_gc_duration_seconds histogram");
+}
+
 describe("join operability", () => {
   it("serves /healthz and Prometheus /metrics while running, and drains on SIGTERM within 5 s", async () => {
     const redis = await freshTopic("metrics-redis");
@@ -162,8 +190,9 @@ describe("join operability", () => {
         "--no-log",
       ]),
     ]);
-    await running.waitFor(/metrics on (http:\/\/[^/]+)\/metrics/);
-    const base = /metrics on (http:\/\/[^/\s]+)\/metrics/.exec(running.stderr())?.[1] ?? "";
+    const base = await metricsBase(running);
+    // Served before the groups have assigned partitions (Kafka waits 3 s for a new group's members).
+    expect(await readiness(base)).toEqual([503, 200]);
     await waitForRecords(output, 2);
     let metrics = "";
     for (let attempt = 0; attempt < 20 && !/stedi_join_dead_letters_total 1/.test(metrics); attempt += 1) {
@@ -177,13 +206,65 @@ describe("join operability", () => {
     expect(metrics).toMatch(/^stedi_join_waiting_events 0$/m);
     expect(metrics).toMatch(/^stedi_join_lag_records\{partition="\d"\} 0$/m);
     expect(metrics).toMatch(/^stedi_join_transaction_seconds_count \d+$/m);
+    expectDefaultMetrics(metrics);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: "ok", customersLoaded: true, partitions: [0, 1] });
+    expect(await health.json()).toMatchObject({
+      status: "ok",
+      ready: true,
+      customersLoaded: true,
+      partitions: [0, 1],
+    });
     const asked = Date.now();
     running.child.kill("SIGTERM");
     const result = await running.finished;
     expect(result.code, result.stderr).toBe(0);
     expect(Date.now() - asked).toBeLessThan(5000);
+  });
+});
+
+describe("redis-source operability", () => {
+  it("is ready once attached to Redis, and counts what it publishes on /metrics", async () => {
+    const redis = await startPrivateRedis();
+    try {
+      const topic = await freshTopic("metrics-source");
+      // A paused Redis holds the replication handshake back, so /ready is seen saying "not yet".
+      await redis.cli("client", "pause", "3000", "ALL");
+      const running = startStedi([
+        "redis-source",
+        "--brokers",
+        brokers.join(","),
+        "--redis",
+        redis.url,
+        "--redis-topic",
+        topic,
+        "--metrics-port",
+        "0",
+      ]);
+      const base = await metricsBase(running);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(await readiness(base)).toEqual([503, 200]);
+      await running.waitFor("publishing writes from now on");
+      await redis.cli("zadd", "Customer", "0", "c1");
+      await redis.cli("zadd", "Customer", "0", "c2");
+      // Every record the topic holds (the ZADDs, and whatever else Redis replicated) is counted.
+      const records = await waitForRecords(topic, 2);
+      const published = new RegExp(`^stedi_redis_source_records_published_total ${records.length}$`, "m");
+      let metrics = "";
+      for (let attempt = 0; attempt < 20 && !published.test(metrics); attempt += 1) {
+        metrics = await (await fetch(`${base}/metrics`)).text();
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(metrics).toMatch(published);
+      expect(metrics).toMatch(/^stedi_redis_source_replication_offset_bytes [1-9]\d*$/m);
+      expect(metrics).toMatch(/^stedi_redis_source_connected 1$/m);
+      expect(metrics).toMatch(/^stedi_redis_source_reconnects_total 0$/m);
+      expectDefaultMetrics(metrics);
+      running.child.kill("SIGTERM");
+      const result = await running.finished;
+      expect(result.code, result.stderr).toBe(0);
+    } finally {
+      await redis.stop();
+    }
   });
 });

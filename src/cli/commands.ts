@@ -22,7 +22,7 @@ import {
   viewRedisRecord,
   viewRiskEvent,
 } from "../render/console-views.js";
-import { addCommonOptions, helpFooter } from "./common.js";
+import { addCommonOptions, addMetricsOptions, helpFooter } from "./common.js";
 
 /** The body shared by the console commands: resolve options, then print the chosen view of a topic. */
 function consoleAction(
@@ -109,7 +109,7 @@ export function addJoin(program: Command, env: Environment): void {
     .description(
       "join risk scores with customers on email and publish {customer,score,email,birthYear} to stedi-graph",
     );
-  addCommonOptions(command)
+  addMetricsOptions(addCommonOptions(command))
     .addOption(
       new Option(
         "--dlq-topic <topic>",
@@ -128,13 +128,6 @@ export function addJoin(program: Command, env: Environment): void {
         "also print joined rows as Spark-style tables and append them to logs/kafkajoin.log",
       ),
     )
-    .addOption(
-      new Option(
-        "--metrics-port <port>",
-        "serve Prometheus /metrics and /healthz on this port (0: any free)",
-      ),
-    )
-    .addOption(new Option("--metrics-host <address>", "address to serve metrics on (default 127.0.0.1)"))
     .addHelpText(
       "after",
       helpFooter([

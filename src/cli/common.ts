@@ -89,3 +89,17 @@ export function helpFooter(examples: string[], ownEnvironment: [string, string][
     ...environment.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`),
   ].join("\n");
 }
+
+/** --metrics-port and --metrics-host, for the commands that run until stopped. */
+export function addMetricsOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        "--metrics-port <port>",
+        "serve Prometheus /metrics, liveness /healthz and readiness /ready on this port (0: any free)",
+      ),
+    )
+    .addOption(
+      new Option("--metrics-host <address>", `address to serve metrics on (default ${defaults.metricsHost})`),
+    );
+}

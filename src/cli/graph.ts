@@ -2,16 +2,23 @@
 
 import { type Command, Option } from "commander";
 import { createReporter } from "../adapters/terminal.js";
-import { type CommonFlags, defaults, type Environment, resolveCommonConfig } from "../config/config.js";
+import {
+  type CommonFlags,
+  defaults,
+  type Environment,
+  type MetricsFlags,
+  resolveCommonConfig,
+  resolveMetricsConfig,
+} from "../config/config.js";
 import { type GraphFlags, graphDefaults, graphEnvironmentHelp, resolveGraphConfig } from "../config/graph.js";
 import { withSignals } from "../pipelines/lifecycle.js";
-import { addCommonOptions, helpFooter } from "./common.js";
+import { addCommonOptions, addMetricsOptions, helpFooter } from "./common.js";
 
 export function addGraph(program: Command, env: Environment): void {
   const command = program
     .command("graph")
     .description(`serve the live risk graph: score by birth year from ${defaults.outputTopic}, in a browser`);
-  addCommonOptions(command)
+  addMetricsOptions(addCommonOptions(command))
     .addOption(new Option("--host <address>", `address to serve on (default ${graphDefaults.host})`))
     .addOption(
       new Option(
@@ -36,10 +43,13 @@ export function addGraph(program: Command, env: Environment): void {
         graphEnvironmentHelp,
       ),
     )
-    .action(async (flags: CommonFlags & GraphFlags) => {
+    .action(async (flags: CommonFlags & GraphFlags & MetricsFlags) => {
       const common = resolveCommonConfig(flags, env);
       const graph = resolveGraphConfig(flags, env);
+      const metrics = resolveMetricsConfig(flags);
       const { runGraph } = await import("../pipelines/graph.js");
-      await withSignals((lifecycle) => runGraph({ common, graph, reporter: createReporter(), lifecycle }));
+      await withSignals((lifecycle) =>
+        runGraph({ common, graph, reporter: createReporter(), lifecycle, metrics }),
+      );
     });
 }

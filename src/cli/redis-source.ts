@@ -2,12 +2,18 @@
 
 import { type Command, Option } from "commander";
 import { createReporter } from "../adapters/terminal.js";
-import { type CommonFlags, type Environment, resolveCommonConfig } from "../config/config.js";
+import {
+  type CommonFlags,
+  type Environment,
+  type MetricsFlags,
+  resolveCommonConfig,
+  resolveMetricsConfig,
+} from "../config/config.js";
 import { type RedisSourceFlags, resolveRedisSourceConfig } from "../config/redis-source.js";
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { publishedCommands } from "../core/connector/command-record.js";
 import { withSignals } from "../pipelines/lifecycle.js";
-import { addCommonOptions, helpFooter, hideOptions } from "./common.js";
+import { addCommonOptions, addMetricsOptions, helpFooter, hideOptions } from "./common.js";
 
 /** Common options that mean nothing to a source: accepted, not shown. */
 const unusedCommonOptions = [
@@ -37,7 +43,7 @@ export function addRedisSource(program: Command, env: Environment): void {
     .description(
       "publish every write made to Redis to the redis-server topic, as the original Redis source connector did",
     );
-  hideOptions(addCommonOptions(command), unusedCommonOptions)
+  addMetricsOptions(hideOptions(addCommonOptions(command), unusedCommonOptions))
     .addOption(
       new Option(
         "--redis <url>",
@@ -77,12 +83,13 @@ export function addRedisSource(program: Command, env: Environment): void {
         ),
       ].join("\n"),
     )
-    .action(async (flags: CommonFlags & RedisSourceFlags) => {
+    .action(async (flags: CommonFlags & RedisSourceFlags & MetricsFlags) => {
       const common = resolveCommonConfig(flags, env);
       const source = resolveRedisSourceConfig(flags, env, common.redisTopic);
+      const metrics = resolveMetricsConfig(flags);
       const { runRedisSource } = await import("../pipelines/redis-source.js");
       await withSignals((lifecycle) =>
-        runRedisSource({ common, source, reporter: createReporter(), lifecycle }),
+        runRedisSource({ common, source, reporter: createReporter(), lifecycle, metrics }),
       );
     });
 }

@@ -2,11 +2,17 @@
 
 import { type Command, Option } from "commander";
 import { createReporter } from "../adapters/terminal.js";
-import { type CommonFlags, type Environment, resolveCommonConfig } from "../config/config.js";
+import {
+  type CommonFlags,
+  type Environment,
+  type MetricsFlags,
+  resolveCommonConfig,
+  resolveMetricsConfig,
+} from "../config/config.js";
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { resolveSimulateConfig, type SimulateFlags, simulateDefaults } from "../config/simulate.js";
 import { withSignals } from "../pipelines/lifecycle.js";
-import { addCommonOptions, helpFooter, hideOptions } from "./common.js";
+import { addCommonOptions, addMetricsOptions, helpFooter, hideOptions } from "./common.js";
 
 /** Common options that mean nothing to a producer of simulated data: accepted, not shown. */
 const unusedCommonOptions = [
@@ -25,7 +31,7 @@ export function addSimulate(program: Command, env: Environment): void {
     .description(
       "simulated seniors as the STEDI app: customers and rapid step tests into Redis, risk scores to stedi-events",
     );
-  hideOptions(addCommonOptions(command), unusedCommonOptions)
+  addMetricsOptions(hideOptions(addCommonOptions(command), unusedCommonOptions))
     .addOption(
       new Option(
         "--customers <n>",
@@ -72,12 +78,13 @@ export function addSimulate(program: Command, env: Environment): void {
         ),
       ].join("\n"),
     )
-    .action(async (flags: CommonFlags & SimulateFlags) => {
+    .action(async (flags: CommonFlags & SimulateFlags & MetricsFlags) => {
       const common = resolveCommonConfig(flags, env);
       const simulate = resolveSimulateConfig(flags, env);
+      const metrics = resolveMetricsConfig(flags);
       const { runSimulate } = await import("../pipelines/simulate.js");
       await withSignals((lifecycle) =>
-        runSimulate({ common, simulate, reporter: createReporter(), lifecycle }),
+        runSimulate({ common, simulate, reporter: createReporter(), lifecycle, metrics }),
       );
     });
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { StediError } from "../errors.js";
-import { parseDuration, resolveCommonConfig, resolveConsoleConfig, resolveJoinConfig } from "./config.js";
+import {
+  parseDuration,
+  resolveCommonConfig,
+  resolveConsoleConfig,
+  resolveJoinConfig,
+  resolveMetricsConfig,
+} from "./config.js";
 
 describe("resolveCommonConfig", () => {
   it("fills defaults", () => {
@@ -110,5 +116,16 @@ describe("console and join options", () => {
     expect(resolveJoinConfig({ metricsPort: "9400" })).toMatchObject({ metricsPort: 9400 });
     expect(() => resolveJoinConfig({ metricsPort: "70000" })).toThrowError("--metrics-port");
     expect(() => resolveJoinConfig({ wait: "later" })).toThrowError("--wait");
+  });
+
+  it("resolves the metrics options every long-running command shares", () => {
+    expect(resolveMetricsConfig({})).toEqual({ metricsPort: undefined, metricsHost: "127.0.0.1" });
+    expect(resolveMetricsConfig({ metricsPort: "0", metricsHost: "::1" })).toEqual({
+      metricsPort: 0,
+      metricsHost: "::1",
+    });
+    expect(() => resolveMetricsConfig({ metricsPort: "-1" })).toThrowError("--metrics-port");
+    expect(() => resolveMetricsConfig({ metricsPort: "abc" })).toThrowError("--metrics-port");
+    expect(() => resolveMetricsConfig({ metricsHost: "" })).toThrowError("--metrics-host");
   });
 });

@@ -17,6 +17,7 @@ export const defaults = {
   waitMs: 60_000,
   rows: 20,
   triggerMs: 500,
+  metricsHost: "127.0.0.1",
 } as const;
 
 /** Environment variables that fill flags left unset; listed in every command's --help. */
@@ -196,16 +197,33 @@ const portNumber = (what: string) =>
     .min(0, `${what} must be between 0 and 65535`)
     .max(65_535, `${what} must be between 0 and 65535`);
 
+export const metricsConfigSchema = z.object({
+  /** Serve /metrics, /healthz and /ready on this port (0: any free port); undefined: no server. */
+  metricsPort: portNumber("--metrics-port").optional(),
+  metricsHost: z.string().min(1, "--metrics-host is empty"),
+});
+export type MetricsConfig = z.infer<typeof metricsConfigSchema>;
+
+/** The options of every long-running command. */
+export type MetricsFlags = { metricsPort?: string; metricsHost?: string };
+
+const metricsInput = (flags: MetricsFlags) => ({
+  metricsPort: flags.metricsPort,
+  metricsHost: flags.metricsHost ?? defaults.metricsHost,
+});
+
+/** Throws a config error (exit 2) for a port outside 0-65535 or an empty host. */
+export const resolveMetricsConfig = (flags: MetricsFlags): MetricsConfig =>
+  parseOrThrow(metricsConfigSchema, metricsInput(flags));
+
 export const joinConfigSchema = z.object({
   waitMs: positiveInt("--wait"),
   console: z.boolean(),
-  /** Serve /metrics and /healthz on this port (0: any free port); undefined: no server. */
-  metricsPort: portNumber("--metrics-port").optional(),
-  metricsHost: z.string().min(1),
+  ...metricsConfigSchema.shape,
 });
 export type JoinConfig = z.infer<typeof joinConfigSchema>;
 
-export type JoinFlags = { wait?: string; console?: boolean; metricsPort?: string; metricsHost?: string };
+export type JoinFlags = { wait?: string; console?: boolean } & MetricsFlags;
 
 /** `--wait` takes milliseconds or a unit: 500ms, 60s, 2m. */
 export function parseDuration(text: string): number | string {
@@ -219,6 +237,5 @@ export const resolveJoinConfig = (flags: JoinFlags): JoinConfig =>
   parseOrThrow(joinConfigSchema, {
     waitMs: flags.wait === undefined ? defaults.waitMs : parseDuration(flags.wait),
     console: flags.console ?? false,
-    metricsPort: flags.metricsPort,
-    metricsHost: flags.metricsHost ?? "127.0.0.1",
+    ...metricsInput(flags),
   });

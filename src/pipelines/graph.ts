@@ -7,14 +7,17 @@ import { fileURLToPath } from "node:url";
 import { type Asset, createWebServer, type WebServer } from "../adapters/http-server.js";
 import type { ConsumedRecord, GroupConsumer } from "../adapters/kafka/index.js";
 import { createKafkaPort } from "../adapters/kafka/index.js";
+import { createMetricsRegistry, type MetricsServer } from "../adapters/metrics-server.js";
 import type { Reporter } from "../adapters/terminal.js";
-import type { CommonConfig } from "../config/config.js";
+import type { CommonConfig, MetricsConfig } from "../config/config.js";
 import type { GraphConfig } from "../config/graph.js";
 import { decodeGraphPoint } from "../core/graph/graph-point.js";
 import { GraphWindow, type WindowPoint } from "../core/graph/graph-window.js";
 import { StediError } from "../errors.js";
+import { createGraphMetrics } from "./graph-metrics.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { createStdout } from "./output.js";
+import { serveMetrics } from "./serve-metrics.js";
 
 export type GraphCounts = { records: number; points: number; bad: number };
 
@@ -65,6 +68,8 @@ export async function runGraph(options: {
   graph: GraphConfig;
   reporter: Reporter;
   lifecycle: Lifecycle;
+  /** --metrics-port and --metrics-host; no server without them. */
+  metrics?: MetricsConfig;
 }): Promise<GraphCounts> {
   const { common, graph, reporter, lifecycle } = options;
   const topic = common.outputTopic;
@@ -86,8 +91,23 @@ export async function runGraph(options: {
     onError: (error) => lifecycle.stop({ kind: "failure", error }),
   });
 
+  const registry = createMetricsRegistry();
+  const metrics = createGraphMetrics(registry, { viewers: () => server.subscribers });
+  // Ready once the consumer has its partitions.
+  let assigned = false;
+  let metricsServer: MetricsServer | undefined;
   const port = createKafkaPort(common, "stedi-graph");
   try {
+    metricsServer = await serveMetrics({
+      name: "graph",
+      config: options.metrics,
+      registry,
+      status: () => ({
+        ready: assigned && !lifecycle.isStopping,
+        details: { topic, received: window.received, bad: counts.bad, viewers: server.subscribers },
+      }),
+      reporter,
+    });
     // The graph is often opened before join has written anything: the topic is created as join
     // would create it, so the page can say "waiting for data" instead of the command failing.
     await port.ensureTopics([topic]);
@@ -100,9 +120,11 @@ export async function runGraph(options: {
 
     const plot = (message: ConsumedRecord, partition: number): WindowPoint | undefined => {
       counts.records += 1;
+      metrics.records.inc();
       const decoded = decodeGraphPoint(message.value?.toString("utf8") ?? "");
       if (!decoded.ok) {
         counts.bad += 1;
+        metrics.bad.inc();
         reporter.badRecord({ topic, partition, offset: message.offset }, decoded.reason);
         return undefined;
       }
@@ -135,7 +157,10 @@ export async function runGraph(options: {
           );
           return batch.records.at(-1)?.offset;
         },
-        onAssigned: () => lifecycle.watchIdle(common.exitOnIdleMs),
+        onAssigned: () => {
+          assigned = true;
+          lifecycle.watchIdle(common.exitOnIdleMs);
+        },
         onFailure: (error) => lifecycle.stop({ kind: "failure", error }),
       });
     } catch (error) {
@@ -155,5 +180,6 @@ export async function runGraph(options: {
   } finally {
     await port.close();
     await server.close();
+    await metricsServer?.close();
   }
 }

@@ -9,6 +9,7 @@
 
 import type { TransactionalWriter } from "../adapters/kafka/index.js";
 import { createKafkaPort } from "../adapters/kafka/index.js";
+import { createMetricsRegistry, type MetricsServer } from "../adapters/metrics-server.js";
 import {
   openReplication,
   type ReplicationLink,
@@ -16,7 +17,7 @@ import {
   readMasterOffset,
 } from "../adapters/replication.js";
 import type { Reporter } from "../adapters/terminal.js";
-import type { CommonConfig } from "../config/config.js";
+import type { CommonConfig, MetricsConfig } from "../config/config.js";
 import type { RedisSourceConfig } from "../config/redis-source.js";
 import { describeEndpoint } from "../config/redis-url.js";
 import type { ConnectorRecord } from "../core/connector/command-record.js";
@@ -34,7 +35,9 @@ import { createSerial } from "../core/serial.js";
 import { describeCause, StediError } from "../errors.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { createStdout } from "./output.js";
+import { createRedisSourceMetrics } from "./redis-source-metrics.js";
 import { ensureSourceTopics, readStoredPosition } from "./redis-source-offsets.js";
+import { serveMetrics } from "./serve-metrics.js";
 
 export type RedisSourceCounts = {
   published: number;
@@ -56,6 +59,8 @@ export async function runRedisSource(options: {
   source: RedisSourceConfig;
   reporter: Reporter;
   lifecycle: Lifecycle;
+  /** --metrics-port and --metrics-host; no server without them. */
+  metrics?: MetricsConfig;
 }): Promise<RedisSourceCounts> {
   const { common, source, reporter, lifecycle } = options;
   const redis = describeEndpoint({ ...source.endpoint, db: 0 });
@@ -68,6 +73,31 @@ export async function runRedisSource(options: {
     skippedByCommand: new Map(),
     reconnects: 0,
   };
+
+  // Declared here for the metrics, which read them at each scrape; set as the run goes.
+  let position: ReplicationPosition | undefined;
+  let committed: ReplicationPosition | undefined;
+  let pending: ConnectorRecord[] = [];
+  let link: ReplicationLink | undefined;
+  const registry = createMetricsRegistry();
+  const metrics = createRedisSourceMetrics(registry, {
+    position: () => position?.offset,
+    committed: () => committed?.offset,
+    pending: () => pending.length,
+    connected: () => link !== undefined,
+  });
+  // Served from the start, so /ready says "not yet" while Kafka and Redis are being reached.
+  const metricsServer: MetricsServer | undefined = await serveMetrics({
+    name: "redis-source",
+    config: options.metrics,
+    registry,
+    // Ready once attached to Redis as a replica; not while reconnecting.
+    status: () => ({
+      ready: link !== undefined && !lifecycle.isStopping,
+      details: { attached: link !== undefined, position: position ? describePosition(position) : null },
+    }),
+    reporter,
+  });
 
   const kafka = createKafkaPort(common, "stedi-redis-source");
   let writer: TransactionalWriter | undefined;
@@ -85,6 +115,7 @@ export async function runRedisSource(options: {
     });
   } catch (error) {
     await writer?.close();
+    await metricsServer?.close();
     throw error;
   } finally {
     await kafka.close();
@@ -94,9 +125,8 @@ export async function runRedisSource(options: {
   const start = startReplication({ redis, stored, snapshot: source.snapshot });
   let replication = start.state;
   // replication.position, for the Kafka side: the position after the last event handled.
-  let position: ReplicationPosition | undefined = replication.position;
-  let committed: ReplicationPosition | undefined = stored;
-  let pending: ConnectorRecord[] = [];
+  position = replication.position;
+  committed = stored;
   const stdout = createStdout(lifecycle);
   const warned = new Set<string>();
 
@@ -106,7 +136,6 @@ export async function runRedisSource(options: {
   const serial = createSerial();
   let flushQueued = false;
   let flushing = false;
-  let link: ReplicationLink | undefined;
   let paused = false;
 
   const flushNow = async () => {
@@ -127,6 +156,7 @@ export async function runRedisSource(options: {
     }
     committed = at;
     counts.published += records.length;
+    metrics.published.inc(records.length);
     if (common.json)
       for (const record of records)
         stdout.write(`{"key":${JSON.stringify(record.key)},"value":${record.value}}\n`);
@@ -189,6 +219,8 @@ export async function runRedisSource(options: {
       }
     }
     counts.snapshotRecords += published;
+    metrics.snapshots.inc();
+    metrics.snapshotRecords.inc(published);
     const left = [...unsupported].map(([what, count]) => `${count} ${what} keys`).join(", ");
     reporter.info(`redis-source: snapshot of ${published} keys${left ? ` (left out: ${left})` : ""}`);
     if (contents.error) {
@@ -203,6 +235,7 @@ export async function runRedisSource(options: {
   const skip = (name: string, reason: string) => {
     counts.skipped += 1;
     counts.skippedByCommand.set(name, (counts.skippedByCommand.get(name) ?? 0) + 1);
+    metrics.skipped.inc({ command: name });
     const message = `${name}: ${reason}`;
     if (warned.has(message) || warned.size > 50) return;
     warned.add(message);
@@ -226,11 +259,13 @@ export async function runRedisSource(options: {
     link = await Promise.race([opening, stoppedFirst]);
   } catch (error) {
     await kafkaWriter.close();
+    await metricsServer?.close();
     throw error;
   }
   if (!link) {
     void opening.then((late) => late.close()).catch(() => undefined);
     await kafkaWriter.close();
+    await metricsServer?.close();
     reporter.close();
     return counts;
   }
@@ -260,6 +295,7 @@ export async function runRedisSource(options: {
         }
         link = current;
         counts.reconnects += 1;
+        metrics.reconnects.inc();
         reporter.info(`redis-source: reconnected to ${redis}`);
       } catch (error) {
         attempt += 1;
@@ -299,6 +335,7 @@ export async function runRedisSource(options: {
     });
   }
   await kafkaWriter.close();
+  await metricsServer?.close();
   reporter.close();
   if (reason.kind === "failure") throw reason.error;
   if (lastFlush !== undefined) throw lastFlush;

@@ -3,9 +3,10 @@
 
 import type { Producer } from "../adapters/kafka/index.js";
 import { createKafkaPort } from "../adapters/kafka/index.js";
+import { createMetricsRegistry } from "../adapters/metrics-server.js";
 import { createRedisClient, type RedisClient } from "../adapters/redis.js";
 import type { Reporter } from "../adapters/terminal.js";
-import type { CommonConfig } from "../config/config.js";
+import type { CommonConfig, MetricsConfig } from "../config/config.js";
 import { describeEndpoint, parseRedisUrl } from "../config/redis-url.js";
 import type { SimulateConfig } from "../config/simulate.js";
 import type { RespValue } from "../core/redis/resp.js";
@@ -20,6 +21,8 @@ import {
 import { configError, StediError } from "../errors.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { createStdout } from "./output.js";
+import { serveMetrics } from "./serve-metrics.js";
+import { createSimulateMetrics } from "./simulate-metrics.js";
 
 export type SimulateCounts = { customers: number; tests: number; scores: number; rounds: number };
 
@@ -104,16 +107,33 @@ export async function runSimulate(options: {
   reporter: Reporter;
   lifecycle: Lifecycle;
   realNow?: () => number;
+  /** --metrics-port and --metrics-host; no server without them. */
+  metrics?: MetricsConfig;
 }): Promise<SimulateCounts> {
   const { common, simulate: config, reporter, lifecycle } = options;
   const realNow = options.realNow ?? Date.now;
   const endpoint = parseRedisUrl(config.redisUrl);
   const counts: SimulateCounts = { customers: 0, tests: 0, scores: 0, rounds: 0 };
 
+  const registry = createMetricsRegistry();
+  const metrics = createSimulateMetrics(registry);
+  let producer: Producer | undefined;
+  // Ready once Redis holds the customers and the score producer is connected.
+  let ready = false;
+  const metricsServer = await serveMetrics({
+    name: "simulate",
+    config: options.metrics,
+    registry,
+    status: () => ({ ready: ready && !lifecycle.isStopping, details: { ...counts } }),
+    reporter,
+  });
+
   // Nothing connects before it is used: Redis is still the first to be reached.
   const port = createKafkaPort(common, "stedi-simulate");
-  const redis = await createRedisClient(endpoint, common.connectTimeoutMs);
-  let producer: Producer | undefined;
+  const redis = await createRedisClient(endpoint, common.connectTimeoutMs).catch(async (error: unknown) => {
+    await metricsServer?.close();
+    throw error;
+  });
   try {
     const taken = await readTakenEmails(redis, config.customerKey);
     await port.ensureTopics([common.eventsTopic]);
@@ -137,6 +157,8 @@ export async function runSimulate(options: {
       ]),
     );
     counts.customers = simulation.customers.length;
+    metrics.customers.inc(simulation.customers.length + 1);
+    ready = true;
     reporter.info(
       `simulate: ${counts.customers} customers (seed ${config.seed}) and Steady Senior in ${describeEndpoint(endpoint)} ${config.customerKey}; ` +
         `tests → ${config.testKey}, scores → ${common.eventsTopic}; speed ×${config.speed}, ` +
@@ -156,12 +178,14 @@ export async function runSimulate(options: {
       const { test, round, index } = simulation.recordTest(simulatedTime(origin, counts.tests));
       await redis.command(["ZADD", config.testKey, 0, encodeStepTest(test)]);
       counts.tests += 1;
+      metrics.tests.inc();
       await pause(startedAt + counts.tests * stepMs - realNow());
       const event = simulation.riskEventFor(test.customer.email);
       if (event) {
         const value = encodeRiskEvent(event);
         await publish(value);
         counts.scores += 1;
+        metrics.events.inc();
         if (common.json) stdout.write(`${value}\n`);
       }
       if (index === simulation.customers.length - 1) counts.rounds = round;
@@ -175,6 +199,7 @@ export async function runSimulate(options: {
     await producer?.close();
     await port.close();
     await redis.close();
+    await metricsServer?.close();
   }
 
   const reason = lifecycle.isStopping ? await lifecycle.stopped : undefined;

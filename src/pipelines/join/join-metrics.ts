@@ -1,31 +1,53 @@
-// The join's metrics, served on /metrics.
+// The join's own metrics, in the command's registry and served on /metrics.
 
-import { Counter, Gauge, Histogram } from "../../core/metrics.js";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
-export function createJoinMetrics() {
+export function createJoinMetrics(registry: Registry) {
+  const registers = [registry];
   return {
-    customerRecords: new Counter(
-      "stedi_join_customer_records_total",
-      "Records read from the customer topic.",
-    ),
-    events: new Counter("stedi_join_events_consumed_total", "Risk events read and committed."),
-    produced: new Counter(
-      "stedi_join_records_produced_total",
-      "Joined records committed to the output topic.",
-    ),
-    deadLetters: new Counter("stedi_join_dead_letters_total", "Records committed to the dead-letter topic."),
-    waiting: new Gauge("stedi_join_waiting_events", "Risk events waiting for their customer."),
-    customers: new Gauge("stedi_join_customers", "Customers in the table."),
-    partitions: new Gauge("stedi_join_partitions_owned", "Risk-event partitions this instance owns."),
-    lag: new Gauge(
-      "stedi_join_lag_records",
-      "Records between the last commit and the partition's end, per partition.",
-    ),
-    transactions: new Histogram(
-      "stedi_join_transaction_seconds",
-      "Time from a batch's first record processed to its transaction committed.",
-      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    ),
+    customerRecords: new Counter({
+      name: "stedi_join_customer_records_total",
+      help: "Records read from the customer topic.",
+      registers,
+    }),
+    events: new Counter({
+      name: "stedi_join_events_consumed_total",
+      help: "Risk events read and committed.",
+      registers,
+    }),
+    produced: new Counter({
+      name: "stedi_join_records_produced_total",
+      help: "Joined records committed to the output topic.",
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: "stedi_join_dead_letters_total",
+      help: "Records committed to the dead-letter topic.",
+      registers,
+    }),
+    waiting: new Gauge({
+      name: "stedi_join_waiting_events",
+      help: "Risk events waiting for their customer.",
+      registers,
+    }),
+    customers: new Gauge({ name: "stedi_join_customers", help: "Customers in the table.", registers }),
+    partitions: new Gauge({
+      name: "stedi_join_partitions_owned",
+      help: "Risk-event partitions this instance owns.",
+      registers,
+    }),
+    lag: new Gauge({
+      name: "stedi_join_lag_records",
+      help: "Records between the last commit and the partition's end, per partition.",
+      labelNames: ["partition"] as const,
+      registers,
+    }),
+    transactions: new Histogram({
+      name: "stedi_join_transaction_seconds",
+      help: "Time from a batch's first record processed to its transaction committed.",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
   };
 }
 

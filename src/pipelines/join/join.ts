@@ -6,11 +6,11 @@
 import { randomUUID } from "node:crypto";
 import type { ConsumedBatch, GroupConsumer, KafkaPort } from "../../adapters/kafka/index.js";
 import { classifyKafkaError, createKafkaPort } from "../../adapters/kafka/index.js";
-import { createMetricsServer, type MetricsServer } from "../../adapters/metrics-server.js";
+import { createMetricsRegistry } from "../../adapters/metrics-server.js";
 import type { Reporter } from "../../adapters/terminal.js";
 import { type CommonConfig, defaults, type JoinConfig } from "../../config/config.js";
-import { renderMetrics } from "../../core/metrics.js";
 import type { Lifecycle } from "../lifecycle.js";
+import { serveMetrics } from "../serve-metrics.js";
 import { isCaughtUp } from "./caught-up.js";
 import { createJoinConsole } from "./join-console.js";
 import { createJoinMetrics } from "./join-metrics.js";
@@ -50,7 +50,8 @@ export async function runJoin(options: {
     waiting: 0,
     customers: 0,
   };
-  const metrics = createJoinMetrics();
+  const registry = createMetricsRegistry();
+  const metrics = createJoinMetrics(registry);
   const groupId = common.group ?? defaults.joinGroup;
   const changelogTopic = changelogTopicFor(groupId);
   const kafka = options.kafka ?? createKafkaPort(common, "stedi-join");
@@ -202,9 +203,10 @@ export async function runJoin(options: {
     try {
       const last = await task.process(batch.records);
       if (last !== undefined) {
-        metrics.lag.set(Math.max(0, batch.highWatermark - Number(last) - 1), {
-          partition: String(batch.partition),
-        });
+        metrics.lag.set(
+          { partition: String(batch.partition) },
+          Math.max(0, batch.highWatermark - Number(last) - 1),
+        );
       }
       return last;
     } catch (error) {
@@ -213,28 +215,25 @@ export async function runJoin(options: {
     }
   };
 
-  let metricsServer: MetricsServer | undefined;
-  if (options.join.metricsPort !== undefined) {
-    try {
-      metricsServer = await createMetricsServer({
-        host: options.join.metricsHost,
-        port: options.join.metricsPort,
-        metrics: () => renderMetrics(Object.values(metrics)),
-        health: () => ({
-          healthy: state.customersLoaded && joinedGroups >= 2 && !lifecycle.isStopping,
-          details: {
-            customersLoaded: state.customersLoaded,
-            partitions: [...tasks.partitions],
-            customers: state.customers.size,
-            waiting: counts.waiting,
-          },
-        }),
-      });
-      reporter.info(`join: metrics on ${metricsServer.url}/metrics, health on ${metricsServer.url}/healthz`);
-    } catch (error) {
-      lifecycle.stop({ kind: "failure", error });
-    }
-  }
+  const metricsServer = await serveMetrics({
+    name: "join",
+    config: options.join,
+    registry,
+    // Ready once every customer is loaded and both groups have assigned their partitions.
+    status: () => ({
+      ready: state.customersLoaded && joinedGroups >= 2 && !lifecycle.isStopping,
+      details: {
+        customersLoaded: state.customersLoaded,
+        partitions: [...tasks.partitions],
+        customers: state.customers.size,
+        waiting: counts.waiting,
+      },
+    }),
+    reporter,
+  }).catch((error: unknown) => {
+    lifecycle.stop({ kind: "failure", error });
+    return undefined;
+  });
 
   let stateConsumer: GroupConsumer | undefined;
   let eventConsumer: GroupConsumer | undefined;
