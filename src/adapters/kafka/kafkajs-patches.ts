@@ -136,6 +136,39 @@ function installProduceEncoding(): boolean {
   return true;
 }
 
+type RequestQueue = {
+  throttledUntil: number;
+  pending: unknown[];
+  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+  checkPendingRequests(): void;
+  scheduleCheckPendingRequests(): void;
+};
+
+/** How soon kafkajs looks at its queue again when requests wait and nothing is throttled. */
+const pendingRequestsRecheckMs = 10;
+
+/**
+ * kafkajs arms its throttle check with `throttledUntil - Date.now()` even when nothing is throttled
+ * (throttledUntil is -1): a negative delay, which Node 20 silently treats as 1 ms and Node 24 reports
+ * with a TimeoutNegativeWarning on stderr. The replacement schedules the same checks with delays of
+ * at least 1 ms. Patching the class's prototype works whenever kafkajs was loaded.
+ */
+function clampThrottleCheckDelay(): boolean {
+  const { prototype } = require("kafkajs/src/network/requestQueue/index.js") as { prototype: RequestQueue };
+  if (typeof prototype.scheduleCheckPendingRequests !== "function") return false;
+  prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueue) {
+    if (this.throttleCheckTimeoutId) return;
+    const untilUnthrottled = this.throttledUntil - Date.now();
+    const delayMs =
+      untilUnthrottled > 0 ? untilUnthrottled : this.pending.length > 0 ? pendingRequestsRecheckMs : 1;
+    this.throttleCheckTimeoutId = setTimeout(() => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    }, delayMs);
+  };
+  return true;
+}
+
 /** True when kafkajs uses these replacements (it was not loaded before this module). */
 export const patchesInstalled = {
   linearGrouping: replaceModule(
@@ -144,4 +177,5 @@ export const patchesInstalled = {
   ),
   abortedFilter: replaceModule("kafkajs/src/consumer/filterAbortedMessages.js", filterAbortedMessages),
   produceEncoding: installProduceEncoding(),
+  throttleCheckDelay: clampThrottleCheckDelay(),
 };
