@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createRedisClient, type RedisClient } from "../src/adapters/redis.js";
 import { parseRedisUrl } from "../src/config/redis-url.js";
 import { dataPath } from "./data.js";
@@ -215,11 +215,16 @@ describe("stedi redis-source", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(killedAt).toBeLessThan(total);
     expect(result.stderr).toMatch(/continuing after [0-9a-f]{40}:\d+/);
-    const members = (await readAll(topic))
-      .filter((record) => record.key === impl("ZAddCommand"))
-      .map((record) => Buffer.from(JSON.parse(record.value).zSetEntries[0].element, "base64").toString());
-    expect(members).toHaveLength(total);
-    expect(members).toEqual(Array.from({ length: total }, (_, index) => `member-${index}`));
+    // A committed transaction becomes visible once its markers are written, just after the commit returns.
+    await vi.waitFor(
+      async () => {
+        const members = (await readAll(topic))
+          .filter((record) => record.key === impl("ZAddCommand"))
+          .map((record) => Buffer.from(JSON.parse(record.value).zSetEntries[0].element, "base64").toString());
+        expect(members).toEqual(Array.from({ length: total }, (_, index) => `member-${index}`));
+      },
+      { timeout: 10_000, interval: 250 },
+    );
     expect((await port.topicConfigs(`${topic}-offsets`)).get("cleanup.policy")).toBe("compact");
   });
 
@@ -232,7 +237,13 @@ describe("stedi redis-source", () => {
     running.child.kill("SIGTERM");
     const result = await running.finished;
     expect(result.code, result.stderr).toBe(0);
-    expect((await readAll(topic)).filter((record) => record.key === impl("SAddCommand"))).toHaveLength(200);
+    await vi.waitFor(
+      async () =>
+        expect((await readAll(topic)).filter((record) => record.key === impl("SAddCommand"))).toHaveLength(
+          200,
+        ),
+      { timeout: 10_000, interval: 250 },
+    );
   });
 
   it("survives a Redis restart: says so, publishes a snapshot of what Redis holds, then its new writes", async () => {
