@@ -2,7 +2,14 @@
 
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
-export function createJoinMetrics(registry: Registry) {
+/** What the gauges read when scraped. */
+export type JoinReadings = { customers(): number; waiting(): Promise<number>; partitions(): number };
+
+/**
+ * The join's metrics. Gauges are read at each scrape from `readings`, once the join has set it up
+ * (before that they stay 0).
+ */
+export function createJoinMetrics(registry: Registry, readings: () => JoinReadings | undefined) {
   const registers = [registry];
   return {
     customerRecords: new Counter({
@@ -29,12 +36,28 @@ export function createJoinMetrics(registry: Registry) {
       name: "stedi_join_waiting_events",
       help: "Risk events waiting for their customer.",
       registers,
+      async collect() {
+        const source = readings();
+        if (source) this.set(await source.waiting());
+      },
     }),
-    customers: new Gauge({ name: "stedi_join_customers", help: "Customers in the table.", registers }),
+    customers: new Gauge({
+      name: "stedi_join_customers",
+      help: "Customers in the table.",
+      registers,
+      collect() {
+        const source = readings();
+        if (source) this.set(source.customers());
+      },
+    }),
     partitions: new Gauge({
       name: "stedi_join_partitions_owned",
       help: "Risk-event partitions this instance owns.",
       registers,
+      collect() {
+        const source = readings();
+        if (source) this.set(source.partitions());
+      },
     }),
     lag: new Gauge({
       name: "stedi_join_lag_records",

@@ -13,7 +13,7 @@ import type { Lifecycle } from "../lifecycle.js";
 import { serveMetrics } from "../serve-metrics.js";
 import { isCaughtUp } from "./caught-up.js";
 import { createJoinConsole } from "./join-console.js";
-import { createJoinMetrics } from "./join-metrics.js";
+import { createJoinMetrics, type JoinReadings } from "./join-metrics.js";
 import { PartitionTask, type TaskContext } from "./partition-task.js";
 import { JoinStateReader } from "./state-reader.js";
 import { TaskRegistry } from "./task-registry.js";
@@ -51,7 +51,8 @@ export async function runJoin(options: {
     customers: 0,
   };
   const registry = createMetricsRegistry();
-  const metrics = createJoinMetrics(registry);
+  let readings: JoinReadings | undefined;
+  const metrics = createJoinMetrics(registry, () => readings);
   const groupId = common.group ?? defaults.joinGroup;
   const changelogTopic = changelogTopicFor(groupId);
   const kafka = options.kafka ?? createKafkaPort(common, "stedi-join");
@@ -128,12 +129,14 @@ export async function runJoin(options: {
       state.badCustomers = state.badCustomers.filter((record) => !handled.includes(record));
   };
 
+  readings = {
+    customers: () => state.customers.size,
+    waiting: () => tasks.waitingCount(),
+    partitions: () => tasks.partitions.size,
+  };
   const showStatus = async () => {
     counts.waiting = await tasks.waitingCount();
     counts.customers = state.customers.size;
-    metrics.waiting.set(counts.waiting);
-    metrics.customers.set(counts.customers);
-    metrics.partitions.set(tasks.partitions.size);
     reporter.status(
       `join: ${counts.customers} customers, ${counts.events} events → ${counts.joined} joined, ${counts.waiting} waiting, ${counts.deadLettered} dead-lettered`,
     );
