@@ -270,43 +270,22 @@ export async function runRedisSource(options: {
     return counts;
   }
   lifecycle.watchIdle(common.exitOnIdleMs, () => pending.length === 0 && !flushQueued && !flushing);
-  const keepConnected = async (first: ReplicationLink) => {
-    let current: ReplicationLink | undefined = first;
-    let attempt = 0;
-    let lastReport = 0;
-    while (!lifecycle.isStopping) {
-      if (current) {
-        const cause = await Promise.race([current.closed, lifecycle.stopped.then(() => undefined)]);
-        if (lifecycle.isStopping) return;
-        reporter.warn(`redis-source: lost ${redis}: ${describeCause(cause)}; reconnecting`);
-        current = undefined;
-        link = undefined;
-        paused = false;
-        attempt = 0;
-      }
-      const delay = reconnectDelaysMs[Math.min(attempt, reconnectDelaysMs.length - 1)] as number;
-      await Promise.race([sleep(delay), lifecycle.stopped]);
-      if (lifecycle.isStopping) return;
-      try {
-        current = await connect();
-        if (lifecycle.isStopping) {
-          current.close();
-          return;
-        }
-        link = current;
-        counts.reconnects += 1;
-        metrics.reconnects.inc();
-        reporter.info(`redis-source: reconnected to ${redis}`);
-      } catch (error) {
-        attempt += 1;
-        if (Date.now() - lastReport >= 30_000) {
-          lastReport = Date.now();
-          reporter.warn(`redis-source: ${redis} still unreachable (${describeCause(error)}); retrying`);
-        }
-      }
-    }
-  };
-  const connected = keepConnected(link).catch(fail);
+  const connected = keepConnected({
+    first: link,
+    connect,
+    lifecycle,
+    reporter,
+    redis,
+    lost: () => {
+      link = undefined;
+      paused = false;
+    },
+    reconnected: (current) => {
+      link = current;
+      counts.reconnects += 1;
+      metrics.reconnects.inc();
+    },
+  }).catch(fail);
 
   const timers = [
     setInterval(() => {
@@ -344,6 +323,53 @@ export async function runRedisSource(options: {
     `redis-source: published ${counts.published} records (${counts.snapshotRecords} snapshot), skipped ${counts.skipped}${skipped ? ` (${skipped})` : ""}${committed ? `; position ${describePosition(committed)}` : ""}`,
   );
   return counts;
+}
+
+/**
+ * Watches the replication link and opens it again whenever it is lost, with growing delays, until
+ * the command stops. Resolves when it stops.
+ */
+async function keepConnected(options: {
+  first: ReplicationLink;
+  connect: () => Promise<ReplicationLink>;
+  lifecycle: Lifecycle;
+  reporter: Reporter;
+  redis: string;
+  lost: () => void;
+  reconnected: (link: ReplicationLink) => void;
+}): Promise<void> {
+  const { lifecycle, reporter, redis } = options;
+  let current: ReplicationLink | undefined = options.first;
+  let attempt = 0;
+  let lastReport = 0;
+  while (!lifecycle.isStopping) {
+    if (current) {
+      const cause = await Promise.race([current.closed, lifecycle.stopped.then(() => undefined)]);
+      if (lifecycle.isStopping) return;
+      reporter.warn(`redis-source: lost ${redis}: ${describeCause(cause)}; reconnecting`);
+      current = undefined;
+      options.lost();
+      attempt = 0;
+    }
+    const delay = reconnectDelaysMs[Math.min(attempt, reconnectDelaysMs.length - 1)] as number;
+    await Promise.race([sleep(delay), lifecycle.stopped]);
+    if (lifecycle.isStopping) return;
+    try {
+      current = await options.connect();
+      if (lifecycle.isStopping) {
+        current.close();
+        return;
+      }
+      options.reconnected(current);
+      reporter.info(`redis-source: reconnected to ${redis}`);
+    } catch (error) {
+      attempt += 1;
+      if (Date.now() - lastReport >= 30_000) {
+        lastReport = Date.now();
+        reporter.warn(`redis-source: ${redis} still unreachable (${describeCause(error)}); retrying`);
+      }
+    }
+  }
 }
 
 /** Waits (at most 2 s) until the stream has been read up to the master's offset at this moment. */
