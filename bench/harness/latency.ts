@@ -7,7 +7,7 @@
 import type { ConsumedRecord, OutgoingRecord, Producer } from "../../src/adapters/kafka/index.js";
 import { consumeFromStart, sleep, waitFor } from "./broker.js";
 import type { BenchContext } from "./context.js";
-import { Histogram, summarizeMicros } from "./histogram.js";
+import { createLatencyHistogram, type Histogram, recordMicros, summarizeMicros } from "./histogram.js";
 import { isRunning, spawnCopy, spawnJoin, stop } from "./processes.js";
 import type { BenchResult, LatencyRate } from "./results.js";
 import { dueCount, intendedTime } from "./schedule.js";
@@ -18,7 +18,7 @@ export const latencyMethod =
   "each event's sequence number is encoded in its score (seq/100), which the join copies to its output; " +
   "latency = arrival of the output at a read_committed probe consumer (in the bench process) − the " +
   "event's intended send time, so generator delays count against the join. The intended time is also " +
-  "carried in the record timestamp and a bench-intended-ms header. HDR-style histogram, 0.1 % resolution. " +
+  "carried in the record timestamp and a bench-intended-ms header. Percentiles from an HDR histogram (hdr-histogram-js), 3 significant digits. " +
   "The copy rows offer the same schedule to the copy-only pipe (same transactions, no join): the floor " +
   "of the pipe; the direct rows produce straight to the probed topic: what the apparatus itself adds.";
 
@@ -36,9 +36,9 @@ class Ledger {
 
   addPhase(): number {
     this.received.push(0);
-    this.arrival.push(new Histogram());
-    this.outputTimestamp.push(new Histogram());
-    this.sendLag.push(new Histogram());
+    this.arrival.push(createLatencyHistogram());
+    this.outputTimestamp.push(createLatencyHistogram());
+    this.sendLag.push(createLatencyHistogram());
     return this.received.length - 1;
   }
 
@@ -64,9 +64,11 @@ class Ledger {
       if (phase < 0) continue;
       const intended = this.intended[seq] ?? arrivedAt;
       this.received[phase] = (this.received[phase] ?? 0) + 1;
-      this.arrival[phase]?.record((arrivedAt - intended) * 1000);
+      const arrival = this.arrival[phase];
+      if (arrival) recordMicros(arrival, (arrivedAt - intended) * 1000);
       const written = Number(record.timestamp) - (performance.timeOrigin + intended);
-      this.outputTimestamp[phase]?.record(written * 1000);
+      const outputTimestamp = this.outputTimestamp[phase];
+      if (outputTimestamp) recordMicros(outputTimestamp, written * 1000);
     }
   }
 }
@@ -114,7 +116,8 @@ async function offer(
         const epoch = performance.timeOrigin + intended;
         const measured = index >= unrecorded;
         ledger.register(seq, intended, measured ? phase : -1);
-        if (measured) ledger.sendLag[phase]?.record((now - intended) * 1000);
+        const sendLag = measured ? ledger.sendLag[phase] : undefined;
+        if (sendLag) recordMicros(sendLag, (now - intended) * 1000);
         messages.push({
           key: null,
           partition: seq % generator.partitions,
@@ -258,9 +261,9 @@ async function measureRates(
         achievedRate: Math.round(
           (unrecorded + measured - 1) / Math.max(0.001, (schedule.last - schedule.first) / 1000),
         ),
-        arrival: summarizeMicros(ledger.arrival[phase] ?? new Histogram()),
-        outputTimestamp: summarizeMicros(ledger.outputTimestamp[phase] ?? new Histogram()),
-        sendLag: summarizeMicros(ledger.sendLag[phase] ?? new Histogram()),
+        arrival: summarizeMicros(ledger.arrival[phase] ?? createLatencyHistogram()),
+        outputTimestamp: summarizeMicros(ledger.outputTimestamp[phase] ?? createLatencyHistogram()),
+        sendLag: summarizeMicros(ledger.sendLag[phase] ?? createLatencyHistogram()),
       };
       rates.push(result);
       context.log(
