@@ -35,6 +35,12 @@ describe("stedi demo", () => {
     expect(result.stderr).toMatch(/the graph is live at http:\/\/127\.0\.0\.1:\d+/);
     const joined = await readAll(topics.output);
     expect(joined.length).toBeGreaterThan(0);
+    // The closing status line counts records, as a read_committed reader sees them, not offsets.
+    const closing = result.stderr.split("\n").findLast((line) => line.startsWith("demo: records: ")) ?? "";
+    const counted = (stage: string) =>
+      Number(new RegExp(`${stage} (\\d+) \\(`).exec(closing)?.[1] ?? Number.NaN);
+    expect(counted(`join → ${topics.output}`)).toBe(joined.length);
+    expect(counted(`simulate → ${topics.events}`)).toBe((await readAll(topics.events)).length);
     for (const record of joined.slice(0, 20)) {
       expect(JSON.parse(record.value)).toEqual({
         customer: expect.stringMatching(/@test\.com$/),

@@ -12,6 +12,7 @@ import type { CommonConfig } from "../config/config.js";
 import type { DemoConfig } from "../config/demo.js";
 import { StediError, unavailableError } from "../errors.js";
 import { renderStatus, type StageReading, stageRates } from "../render/demo-status.js";
+import { type CountedStage, createRecordCounter, type RecordCounter } from "./demo-record-counter.js";
 import type { Lifecycle } from "./lifecycle.js";
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -108,6 +109,17 @@ export async function runDemo(options: {
   const logDir = common.logDir ?? join(projectRoot, "logs");
   mkdirSync(logDir, { recursive: true });
   let graphUrl: string | undefined;
+  const counted: CountedStage[] = [
+    { name: `redis-source → ${common.redisTopic}`, topic: common.redisTopic },
+    { name: `simulate → ${common.eventsTopic}`, topic: common.eventsTopic },
+    { name: `join → ${common.outputTopic}`, topic: common.outputTopic },
+    { name: "dead letters", topic: common.dlqTopic },
+  ];
+  let counter: RecordCounter | undefined;
+  const started: StageReading = {
+    at: Date.now(),
+    records: Object.fromEntries(counted.map(({ name }) => [name, 0])),
+  };
 
   const start = (name: string, args: string[]) => {
     const log = join(logDir, `demo-${name}.log`);
@@ -143,6 +155,10 @@ export async function runDemo(options: {
 
   try {
     await kafka.ensureTopics([common.redisTopic, common.eventsTopic, common.outputTopic, common.dlqTopic]);
+    // Counting starts before any stage, so that the status line counts every record they commit.
+    counter = await createRecordCounter(kafka, counted, {
+      onFailure: (error) => reporter.warn(`demo: the status line stopped counting: ${error.message}`),
+    });
     const kafkaArgs = kafkaFlags(common);
     start("graph", [
       "graph",
@@ -198,25 +214,11 @@ export async function runDemo(options: {
     lifecycle.stop({ kind: "failure", error });
   }
 
-  const topics: [string, string][] = [
-    [`redis-source → ${common.redisTopic}`, common.redisTopic],
-    [`simulate → ${common.eventsTopic}`, common.eventsTopic],
-    [`join → ${common.outputTopic}`, common.outputTopic],
-    ["dead letters", common.dlqTopic],
-  ];
   let before: StageReading | undefined;
   let announced = false;
   let lastPrinted = 0;
-  const baseline = new Map<string, number>();
-  const poll = async () => {
-    const records: Record<string, number> = {};
-    for (const [name, topic] of topics) {
-      const ends = await kafka.offsetRanges(topic);
-      const total = [...ends.values()].reduce((sum, end) => sum + end.high, 0);
-      if (!baseline.has(name)) baseline.set(name, total);
-      records[name] = total - (baseline.get(name) ?? 0);
-    }
-    const now = { at: Date.now(), records };
+  const poll = () => {
+    const now = { at: Date.now(), records: counter?.counts() ?? started.records };
     const line = renderStatus(stageRates(before, now));
     before = now;
     if (graphUrl && !announced) {
@@ -232,7 +234,7 @@ export async function runDemo(options: {
       process.stderr.write(`demo: ${line}\n`);
     }
   };
-  const poller = setInterval(() => void poll().catch(() => undefined), 1000);
+  const poller = setInterval(poll, 1000);
   const deadline =
     demo.runForMs === undefined
       ? undefined
@@ -241,7 +243,6 @@ export async function runDemo(options: {
   const reason = await lifecycle.stopped;
   clearInterval(poller);
   clearTimeout(deadline);
-  await poll().catch(() => undefined);
   reporter.close();
   reporter.info("demo: stopping simulate, redis-source, join and graph…");
   // The producer of the data stops first, the consumers after, so that the last records get joined.
@@ -257,11 +258,20 @@ export async function runDemo(options: {
       await exited;
     }
   }
+  // The totals once the stages' last commits are read back; rates are averages over the whole run.
+  let totals: StageReading | undefined;
+  if (counter) {
+    const settled = await counter.settle(5000).catch(() => false);
+    totals = { at: Date.now(), records: counter.counts() };
+    await counter.close();
+    if (!settled)
+      reporter.warn("demo: the totals below may miss the last records (not all read back within 5 s)");
+  }
   await kafka.close();
   if (startedStack && !demo.keepStack) {
     reporter.info("demo: stopping the local stack");
     await runScript(["down"]).catch((error: unknown) => reporter.warn(String(error)));
   }
-  if (before) reporter.info(`demo: ${renderStatus(stageRates(undefined, before))}`);
+  if (totals) reporter.info(`demo: ${renderStatus(stageRates(started, totals))}`);
   if (reason.kind === "failure") throw reason.error;
 }

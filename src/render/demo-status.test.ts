@@ -11,6 +11,27 @@ describe("the demo status line", () => {
       { name: "simulate → stedi-events", total: 30, perSecond: 10 },
       { name: "join → stedi-graph", total: 5, perSecond: 2.5 },
     ]);
-    expect(renderStatus(rates)).toBe("simulate → stedi-events 30 (10.0/s) · join → stedi-graph 5 (2.50/s)");
+    expect(renderStatus(rates)).toBe(
+      "records: simulate → stedi-events 30 (10.0/s) · join → stedi-graph 5 (2.50/s)",
+    );
+  });
+
+  it("counts a stage missing from the earlier reading from zero, and never shows a negative rate", () => {
+    const before = { at: 0, records: { "join → stedi-graph": 50 } };
+    const now = { at: 10_000, records: { "join → stedi-graph": 40, "dead letters": 1234 } };
+    const rates = stageRates(before, now);
+    expect(rates).toEqual([
+      { name: "join → stedi-graph", total: 40, perSecond: 0 },
+      { name: "dead letters", total: 1234, perSecond: 123.4 },
+    ]);
+    expect(renderStatus(rates)).toBe("records: join → stedi-graph 40 (0.00/s) · dead letters 1234 (123/s)");
+  });
+
+  it("averages over a whole run for the closing line", () => {
+    const started = { at: 0, records: { "simulate → stedi-events": 0, "join → stedi-graph": 0 } };
+    const end = { at: 60_000, records: { "simulate → stedi-events": 600, "join → stedi-graph": 598 } };
+    expect(renderStatus(stageRates(started, end))).toBe(
+      "records: simulate → stedi-events 600 (10.0/s) · join → stedi-graph 598 (9.97/s)",
+    );
   });
 });

@@ -1,5 +1,7 @@
-// The demo's status line: records per second through each stage, from two readings of topic end offsets.
+// The demo's status line: committed records and records per second through each stage, from two
+// readings of the stages' record counts.
 
+/** Records counted per stage at one moment (milliseconds since the epoch). */
 export type StageReading = { at: number; records: Record<string, number> };
 
 export type StageRates = { name: string; total: number; perSecond: number }[];
@@ -17,6 +19,9 @@ export function stageRates(before: StageReading | undefined, now: StageReading):
 const rate = (value: number) =>
   value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 
-/** e.g. "simulate → stedi-events 58 (1.20/s) · redis-source → redis-server 90 (2.00/s) · …" */
+/**
+ * e.g. "records: simulate → stedi-events 58 (1.20/s) · join → stedi-graph 58 (1.20/s) · …": records,
+ * not offsets (transaction markers and aborted writes take offsets but are no records).
+ */
 export const renderStatus = (rates: StageRates): string =>
-  rates.map(({ name, total, perSecond }) => `${name} ${total} (${rate(perSecond)}/s)`).join(" · ");
+  `records: ${rates.map(({ name, total, perSecond }) => `${name} ${total} (${rate(perSecond)}/s)`).join(" · ")}`;
