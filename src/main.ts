@@ -1,15 +1,16 @@
 // Entry point: runs the program and maps every failure to one line and an exit code.
 
-import { chalkStderr as colour } from "chalk";
+import { writeProcessWarningsAsJson } from "./adapters/json-log.js";
+import { reportFailure } from "./adapters/terminal.js";
 import { buildProgram, CommanderError, fromCommanderError } from "./cli/program.js";
+import { findLogFormat } from "./config/log-format.js";
 import { describeCause, StediError } from "./errors.js";
 
-function report(error: StediError): void {
-  const hint = error.hint ? colour.dim(` (${error.hint})`) : "";
-  process.stderr.write(`${colour.red("stedi:")} ${error.message}${hint}\n`);
-}
-
 export async function main(argv: string[]): Promise<number> {
+  // Read before parsing, so that usage errors and Node's own warnings come in the same format.
+  const format = findLogFormat(argv.slice(2), process.env);
+  if (format === "json") writeProcessWarningsAsJson();
+  const report = (error: StediError) => reportFailure(error, format);
   try {
     await buildProgram(process.env).parseAsync(argv);
     return 0;

@@ -1,7 +1,6 @@
 // The three streaming commands: flags → config → pipeline. Nothing here decides how data flows.
 
 import { type Command, Option } from "commander";
-import { createReporter } from "../adapters/terminal.js";
 import {
   type CommonConfig,
   type CommonFlags,
@@ -22,7 +21,7 @@ import {
   viewRedisRecord,
   viewRiskEvent,
 } from "../render/console-views.js";
-import { addCommonOptions, addMetricsOptions, helpFooter } from "./common.js";
+import { addCommonOptions, addMetricsOptions, helpFooter, reporterFor } from "./common.js";
 
 /** The body shared by the console commands: resolve options, then print the chosen view of a topic. */
 function consoleAction(
@@ -37,7 +36,7 @@ function consoleAction(
       runConsole({
         common,
         console: consoleConfig,
-        reporter: createReporter(),
+        reporter: reporterFor(flags, env),
         lifecycle,
         view: viewFor(common, consoleConfig),
       }),
@@ -136,6 +135,7 @@ export function addJoin(program: Command, env: Environment): void {
         "stedi join --group stedi-join --wait 30s --brokers kafka1:9092,kafka2:9092",
         "stedi join --json --exit-on-idle 3000 > joined.jsonl",
         "stedi join --metrics-port 9464    # then: curl 127.0.0.1:9464/metrics",
+        "stedi join --log-format json 2>> join.jsonl   # diagnostics for a log collector",
       ]),
     )
     .action(async (flags: CommonFlags & JoinFlags) => {
@@ -143,7 +143,7 @@ export function addJoin(program: Command, env: Environment): void {
       const joinConfig = resolveJoinConfig(flags);
       const { runJoin } = await import("../pipelines/join/join.js");
       await withSignals((lifecycle) =>
-        runJoin({ common, join: joinConfig, reporter: createReporter(), lifecycle }),
+        runJoin({ common, join: joinConfig, reporter: reporterFor(flags, env), lifecycle }),
       );
     });
 }

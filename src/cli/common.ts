@@ -1,7 +1,9 @@
 // The options every command shares, and the help text that lists them with the environment.
 
 import { type Command, Option } from "commander";
-import { defaults, environmentHelp } from "../config/config.js";
+import { createReporter, type Reporter } from "../adapters/terminal.js";
+import { type CommonFlags, defaults, type Environment, environmentHelp } from "../config/config.js";
+import { logFormats, resolveLogFormat } from "../config/log-format.js";
 
 export function addCommonOptions(command: Command): Command {
   return command
@@ -37,6 +39,12 @@ export function addCommonOptions(command: Command): Command {
       ),
     )
     .addOption(new Option("--no-log", "do not append console output to files under --log-dir"))
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "diagnostics on stderr as readable lines, or as one JSON object per line (level, time, msg, fields) for log collectors (env STEDI_LOG_FORMAT, default text)",
+      ).choices(logFormats),
+    )
     .addOption(new Option("--ssl", "connect to Kafka over TLS (env KAFKA_SSL)"))
     .addOption(
       new Option(
@@ -103,3 +111,10 @@ export function addMetricsOptions(command: Command): Command {
       new Option("--metrics-host <address>", `address to serve metrics on (default ${defaults.metricsHost})`),
     );
 }
+
+/**
+ * The reporter for a command's diagnostics, in the format of --log-format, else STEDI_LOG_FORMAT.
+ * Throws a config error (exit 2) for a format other than text or json.
+ */
+export const reporterFor = (flags: CommonFlags, env: Environment): Reporter =>
+  createReporter({ format: resolveLogFormat(flags.logFormat, env) });

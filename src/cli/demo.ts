@@ -1,12 +1,11 @@
 // stedi demo: flags → config → the whole system on the local stack.
 
 import { type Command, Option } from "commander";
-import { createReporter } from "../adapters/terminal.js";
 import { type CommonFlags, type Environment, resolveCommonConfig } from "../config/config.js";
 import { type DemoFlags, demoDefaults, resolveDemoConfig } from "../config/demo.js";
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { withSignals } from "../pipelines/lifecycle.js";
-import { addCommonOptions, helpFooter } from "./common.js";
+import { addCommonOptions, helpFooter, reporterFor } from "./common.js";
 
 export function addDemo(program: Command, env: Environment): void {
   const command = program
@@ -44,6 +43,8 @@ export function addDemo(program: Command, env: Environment): void {
       const common = resolveCommonConfig(flags, env);
       const demo = resolveDemoConfig(flags, env);
       const { runDemo } = await import("../pipelines/demo.js");
-      await withSignals((lifecycle) => runDemo({ common, demo, reporter: createReporter(), lifecycle }));
+      await withSignals((lifecycle) =>
+        runDemo({ common, demo, reporter: reporterFor(flags, env), lifecycle }),
+      );
     });
 }

@@ -1,7 +1,6 @@
 // stedi graph: flags → config → the live risk graph pipeline.
 
 import { type Command, Option } from "commander";
-import { createReporter } from "../adapters/terminal.js";
 import {
   type CommonFlags,
   defaults,
@@ -12,7 +11,7 @@ import {
 } from "../config/config.js";
 import { type GraphFlags, graphDefaults, graphEnvironmentHelp, resolveGraphConfig } from "../config/graph.js";
 import { withSignals } from "../pipelines/lifecycle.js";
-import { addCommonOptions, addMetricsOptions, helpFooter } from "./common.js";
+import { addCommonOptions, addMetricsOptions, helpFooter, reporterFor } from "./common.js";
 
 export function addGraph(program: Command, env: Environment): void {
   const command = program
@@ -49,7 +48,7 @@ export function addGraph(program: Command, env: Environment): void {
       const metrics = resolveMetricsConfig(flags);
       const { runGraph } = await import("../pipelines/graph.js");
       await withSignals((lifecycle) =>
-        runGraph({ common, graph, reporter: createReporter(), lifecycle, metrics }),
+        runGraph({ common, graph, reporter: reporterFor(flags, env), lifecycle, metrics }),
       );
     });
 }

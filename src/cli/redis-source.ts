@@ -1,7 +1,6 @@
 // stedi redis-source: flags → config → the Redis-to-Kafka source connector.
 
 import { type Command, Option } from "commander";
-import { createReporter } from "../adapters/terminal.js";
 import {
   type CommonFlags,
   type Environment,
@@ -13,7 +12,7 @@ import { type RedisSourceFlags, resolveRedisSourceConfig } from "../config/redis
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { publishedCommands } from "../core/connector/command-record.js";
 import { withSignals } from "../pipelines/lifecycle.js";
-import { addCommonOptions, addMetricsOptions, helpFooter, hideOptions } from "./common.js";
+import { addCommonOptions, addMetricsOptions, helpFooter, hideOptions, reporterFor } from "./common.js";
 
 /** Common options that mean nothing to a source: accepted, not shown. */
 const unusedCommonOptions = [
@@ -89,7 +88,7 @@ export function addRedisSource(program: Command, env: Environment): void {
       const metrics = resolveMetricsConfig(flags);
       const { runRedisSource } = await import("../pipelines/redis-source.js");
       await withSignals((lifecycle) =>
-        runRedisSource({ common, source, reporter: createReporter(), lifecycle, metrics }),
+        runRedisSource({ common, source, reporter: reporterFor(flags, env), lifecycle, metrics }),
       );
     });
 }

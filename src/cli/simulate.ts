@@ -1,7 +1,6 @@
 // stedi simulate: flags → config → the simulated seniors' pipeline.
 
 import { type Command, Option } from "commander";
-import { createReporter } from "../adapters/terminal.js";
 import {
   type CommonFlags,
   type Environment,
@@ -12,7 +11,7 @@ import {
 import { defaultRedisUrl, redisUrlEnvironmentHelp } from "../config/redis-url.js";
 import { resolveSimulateConfig, type SimulateFlags, simulateDefaults } from "../config/simulate.js";
 import { withSignals } from "../pipelines/lifecycle.js";
-import { addCommonOptions, addMetricsOptions, helpFooter, hideOptions } from "./common.js";
+import { addCommonOptions, addMetricsOptions, helpFooter, hideOptions, reporterFor } from "./common.js";
 
 /** Common options that mean nothing to a producer of simulated data: accepted, not shown. */
 const unusedCommonOptions = [
@@ -84,7 +83,7 @@ export function addSimulate(program: Command, env: Environment): void {
       const metrics = resolveMetricsConfig(flags);
       const { runSimulate } = await import("../pipelines/simulate.js");
       await withSignals((lifecycle) =>
-        runSimulate({ common, simulate, reporter: createReporter(), lifecycle, metrics }),
+        runSimulate({ common, simulate, reporter: reporterFor(flags, env), lifecycle, metrics }),
       );
     });
 }

@@ -24,6 +24,7 @@ export const defaults = {
 export const environmentHelp: [string, string][] = [
   ["KAFKA_BROKERS", `bootstrap brokers, host:port[,host:port…] (default ${defaults.brokers})`],
   ["STEDI_LOG_DIR", `folder for console logs (default ${defaults.logDir})`],
+  ["STEDI_LOG_FORMAT", "text or json: how diagnostics are written on stderr (default text)"],
   ["STEDI_CONNECT_TIMEOUT", `ms to wait for Kafka before giving up (default ${defaults.connectTimeoutMs})`],
   ["KAFKA_SSL", "true to connect to Kafka over TLS (implied by KAFKA_SSL_CA/CERT/KEY)"],
   ["KAFKA_SSL_CA, KAFKA_SSL_CERT, KAFKA_SSL_KEY", "PEM files: CA bundle, client certificate and key"],
@@ -101,6 +102,8 @@ export type CommonFlags = {
   json?: boolean;
   logDir?: string;
   log?: boolean;
+  /** text or json; checked by resolveLogFormat (log-format.ts), not part of CommonConfig. */
+  logFormat?: string;
   connectTimeout?: string;
   ssl?: boolean;
   sslCa?: string;
