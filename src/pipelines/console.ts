@@ -104,6 +104,14 @@ export async function runConsole(options: {
   if (reason.kind === "failure") throw reason.error;
   reporter.info(
     `${view.name}: ${counts.records} records in ${counts.batches} batches, ${counts.rows} rows, ${counts.skipped} skipped, ${counts.bad} bad; log: ${log.path}`,
+    {
+      records: counts.records,
+      batches: counts.batches,
+      rows: counts.rows,
+      skipped: counts.skipped,
+      bad: counts.bad,
+      logFile: common.logDir === null ? undefined : log.path,
+    },
   );
   return counts;
 }

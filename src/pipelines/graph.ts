@@ -175,6 +175,7 @@ export async function runGraph(options: {
     if (reason.kind === "failure") throw reason.error;
     reporter.info(
       `graph: ${counts.records} records from ${topic}, ${counts.points} plotted, ${counts.bad} bad`,
+      { topic, records: counts.records, points: counts.points, bad: counts.bad },
     );
     return counts;
   } finally {

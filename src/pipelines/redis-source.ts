@@ -321,6 +321,12 @@ export async function runRedisSource(options: {
   const skipped = [...counts.skippedByCommand].map(([name, count]) => `${name} ${count}`).join(", ");
   reporter.info(
     `redis-source: published ${counts.published} records (${counts.snapshotRecords} snapshot), skipped ${counts.skipped}${skipped ? ` (${skipped})` : ""}${committed ? `; position ${describePosition(committed)}` : ""}`,
+    {
+      published: counts.published,
+      snapshotRecords: counts.snapshotRecords,
+      skipped: counts.skipped,
+      position: committed ? describePosition(committed) : undefined,
+    },
   );
   return counts;
 }

@@ -26,6 +26,7 @@ export async function serveMetrics(options: {
   });
   options.reporter.info(
     `${options.name}: metrics on ${server.url}/metrics, health on ${server.url}/healthz, readiness on ${server.url}/ready`,
+    { url: server.url },
   );
   return server;
 }

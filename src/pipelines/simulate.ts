@@ -206,6 +206,7 @@ export async function runSimulate(options: {
   const why = reason?.kind === "signal" ? ` (stopped by ${reason.signal})` : "";
   reporter.info(
     `simulate: ${counts.tests} tests and ${counts.scores} scores for ${counts.customers} customers in ${counts.rounds} full rounds${why}`,
+    { tests: counts.tests, scores: counts.scores, customers: counts.customers, rounds: counts.rounds },
   );
   return counts;
 }

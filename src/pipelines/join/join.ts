@@ -82,6 +82,7 @@ export async function runJoin(options: {
     started: (task) =>
       reporter.info(
         `join: partition ${task.partition} taken over at offset ${task.nextOffset ?? common.from}, ${task.waiting} events waiting`,
+        { partition: task.partition, offset: task.nextOffset ?? common.from, waiting: task.waiting },
       ),
     warn: (message) => reporter.warn(message),
     sleep,
@@ -300,10 +301,19 @@ export async function runJoin(options: {
   if (reason.kind === "failure") throw reason.error;
   reporter.info(
     `join: ${counts.customers} customers (${counts.customerRecords} records, ${counts.customersSkipped} not customers), ${counts.events} events → ${counts.joined} joined, ${counts.deadLettered} dead-lettered`,
+    {
+      customers: counts.customers,
+      customerRecords: counts.customerRecords,
+      customersSkipped: counts.customersSkipped,
+      events: counts.events,
+      joined: counts.joined,
+      deadLettered: counts.deadLettered,
+    },
   );
   if (counts.waiting > 0) {
     reporter.warn(
       `join: ${counts.waiting} events still wait for their customer; they are kept in ${changelogTopic}`,
+      { waiting: counts.waiting, changelogTopic },
     );
   }
   return counts;
