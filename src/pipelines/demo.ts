@@ -3,14 +3,14 @@
 // line, and everything stopped cleanly on Ctrl-C.
 
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createKafkaPort } from "../adapters/kafka/index.js";
 import type { Reporter } from "../adapters/terminal.js";
 import type { CommonConfig } from "../config/config.js";
 import type { DemoConfig } from "../config/demo.js";
-import { StediError, unavailableError } from "../errors.js";
+import { configError, StediError, unavailableError } from "../errors.js";
 import { renderStatus, type StageReading, stageRates } from "../render/demo-status.js";
 import { type CountedStage, createRecordCounter, type RecordCounter } from "./demo-record-counter.js";
 import type { Lifecycle } from "./lifecycle.js";
@@ -94,6 +94,12 @@ export async function runDemo(options: {
   );
   let startedStack = false;
   if (demo.manageStack && localBrokers) {
+    // An installed stedi (npm install -g) has no scripts/: the stack comes with a checkout only.
+    if (!existsSync(stackScript))
+      throw configError(
+        "demo: this installation cannot start the local Kafka and Redis (they come with a stedi checkout)",
+        "start Kafka and Redis yourself, then run stedi demo --no-stack (with --brokers and --redis when not on the default ports)",
+      );
     const status = await runScript(["status"]);
     const running = /^kafka\s+up/m.test(status) && /^redis\s+up/m.test(status);
     if (!running) {
