@@ -29,10 +29,21 @@ export type Running = {
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
 };
 
-export function startStedi(args: string[], options: { env?: Record<string, string> } = {}): Running {
+export type StediOptions = {
+  env?: Record<string, string>;
+  /** Another `stedi` to run, e.g. an installed one, as the shell would (its own shebang). */
+  executable?: string;
+  /** The working directory; the checkout unless given. */
+  cwd?: string;
+};
+
+export function startStedi(args: string[], options: StediOptions = {}): Running {
   const started = Date.now();
-  const child = spawn(process.execPath, [join(projectRoot, "bin", "stedi.js"), ...args], {
-    cwd: projectRoot,
+  const [command, argv] = options.executable
+    ? [options.executable, args]
+    : [process.execPath, [join(projectRoot, "bin", "stedi.js"), ...args]];
+  const child = spawn(command, argv, {
+    cwd: options.cwd ?? projectRoot,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -85,10 +96,7 @@ export function startStedi(args: string[], options: { env?: Record<string, strin
 }
 
 /** Runs stedi to completion (kills it after `timeoutMs`). */
-export async function runStedi(
-  args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number } = {},
-) {
+export async function runStedi(args: string[], options: StediOptions & { timeoutMs?: number } = {}) {
   const running = startStedi(args, options);
   const timer = setTimeout(() => running.child.kill("SIGKILL"), options.timeoutMs ?? 45_000);
   const result = await running.finished;
