@@ -1,6 +1,6 @@
 // npm run bench: measures the built `stedi join` against the local broker — saturation throughput and
 // the copy-only pipe limit, open-loop end-to-end latency, memory with 100k and 1M customers, time to
-// first output — and reports a table on stdout, JSON and a PNG chart under bench/results/.
+// first output — and reports a table on stdout, JSON and an HTML report with charts under bench/results/.
 // The only module of the bench that exits the process or handles signals.
 
 import { execFileSync } from "node:child_process";
@@ -8,8 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { type BenchBroker, createBenchBroker } from "./broker.js";
-import { renderChartPng } from "./chart.js";
 import { type BenchContext, createCustomerTopics } from "./context.js";
+import { readChartJs, renderHtmlReport } from "./html-report.js";
 import { runLatency } from "./latency.js";
 import { type BenchOptions, benchHelp, parseBenchArgs } from "./options.js";
 import { projectRoot } from "./paths.js";
@@ -76,6 +76,12 @@ function sourceVersion(): string | undefined {
   }
 }
 
+const failures = (errors: string[]) => errors.map((error) => `failed: ${error}\n`).join("");
+
+/** The HTML report of a result: its charts, verdicts, and the tables printed on stdout. */
+const htmlReport = (result: BenchResult, errors: string[]) =>
+  renderHtmlReport(chartInput(result), renderReport(result) + failures(errors), readChartJs());
+
 /** The options as recorded in the JSON, without what depends on the machine. */
 const recordedOptions = (options: BenchOptions): Record<string, unknown> => {
   const { brokers: _brokers, outDir: _outDir, ...rest } = options;
@@ -95,10 +101,10 @@ async function main() {
     return;
   }
   if (parsed.kind === "chart") {
-    const result = JSON.parse(readFileSync(parsed.file, "utf8")) as BenchResult;
-    const png = `${parsed.file.replace(/\.json$/, "")}.png`;
-    writeFileSync(png, renderChartPng(chartInput(result)));
-    log(`chart: ${png}`);
+    const result = JSON.parse(readFileSync(parsed.file, "utf8")) as BenchResult & { errors?: string[] };
+    const html = `${parsed.file.replace(/\.json$/, "")}.html`;
+    writeFileSync(html, htmlReport(result, result.errors ?? []));
+    log(`report: ${html}`);
     return;
   }
   const options = parsed.options;
@@ -163,15 +169,14 @@ async function main() {
     elapsedSeconds: Math.round((performance.now() - started) / 1000),
   };
 
-  process.stdout.write(renderReport(result));
-  for (const error of result.errors) process.stdout.write(`failed: ${error}\n`);
+  process.stdout.write(renderReport(result) + failures(result.errors));
   const outDir = resolve(projectRoot, options.outDir);
   mkdirSync(outDir, { recursive: true });
   const stem = join(outDir, result.date.replaceAll(":", "-"));
   writeFileSync(`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(`${stem}.png`, renderChartPng(chartInput(result)));
+  writeFileSync(`${stem}.html`, htmlReport(result, result.errors));
   log(
-    `results: ${stem}.json and ${stem}.png (${result.elapsedSeconds} s; load average ${result.loadAverage.end.join(" ")})`,
+    `results: ${stem}.json and ${stem}.html (${result.elapsedSeconds} s; load average ${result.loadAverage.end.join(" ")})`,
   );
   await leave(result.errors.length > 0 ? 1 : 0);
 }

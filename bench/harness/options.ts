@@ -65,8 +65,8 @@ broker, in one run:
   latency     open-loop offered rates; output arrival at a probe consumer − the event's intended send time
   rss         VmRSS/VmHWM of the join with 100k and 1M customers, and as risk events grow
   startup     spawn → first output, broker already up (from the saturation runs)
-Results: tables on stdout, JSON and a PNG chart under bench/results/. The local stack is started when
-it is not running (scripts/stack.sh up). Every topic the bench creates is deleted at the end.
+Results: tables on stdout, JSON and an HTML report with charts under bench/results/. The local stack
+is started when it is not running (scripts/stack.sh up). Every topic the bench creates is deleted at the end.
 
 options (full defaults; --quick defaults in brackets):
   --quick                      a 2–3 minute run with the smaller defaults below
@@ -88,7 +88,7 @@ options (full defaults; --quick defaults in brackets):
   --node-args='…'              extra node flags for the join (note the =), e.g.
                                --node-args='--cpu-prof --cpu-prof-dir=.cache/prof'
   --out DIR                    where results go                               bench/results
-  --chart FILE.json            only draw FILE.png again from a saved result (no measuring)
+  --chart FILE.json            only write FILE.html again from a saved result (no measuring)
   --help                       this text
 `;
 

@@ -1,7 +1,7 @@
-// Renders a bench result: plain tables for stdout, and the data of the PNG chart.
+// Renders a bench result: plain tables for stdout, and the data of the HTML report's charts.
 
 import Table from "cli-table3";
-import type { BarPanel, ChartInput } from "./chart.js";
+import type { BarPanel, ChartInput } from "./html-report.js";
 import { type BenchResult, median, rssTargetMiB, stepGrowth, summarizeSaturation } from "./results.js";
 
 const n = (value: number, digits = 0) =>
@@ -177,47 +177,45 @@ export function wrap(text: string, width: number): string {
   return lines.join("\n");
 }
 
-/** The chart's panels: throughput (join, copy limit, Spark), latency percentiles per rate, RSS per table size. */
+/** The charts' panels: throughput (join, copy limit, Spark), latency percentiles per rate, RSS per table size. */
 export function chartInput(result: BenchResult): ChartInput {
   const panels: BarPanel[] = [];
   if (result.saturation) {
     const s = summarizeSaturation(result.saturation);
+    const runs = result.saturation.join.length;
     panels.push({
-      title: "SATURATION THROUGHPUT",
-      unit: `EVENTS/S, START → LAST OUTPUT`,
+      title: "Saturation throughput",
+      unit: "events/s, spawn → last output",
       scale: "linear",
-      series: ["EVENTS/S"],
+      series: ["events/s"],
       groups: [
         {
-          label: "STEDI JOIN",
+          label: "stedi join",
           values: [s.joinEventsPerSecond],
-          note: `${Math.round(s.fractionOfPipe * 100)}% OF COPY`,
+          note: `${Math.round(s.fractionOfPipe * 100)} % of copy`,
         },
-        { label: "COPY LIMIT", values: [s.copyEventsPerSecond] },
+        { label: "copy limit", values: [s.copyEventsPerSecond] },
         ...(s.spark
           ? [
               {
-                label: "SPARK",
+                label: "Spark",
                 values: [s.spark.eventsPerSecond],
-                note: `STEDI ${(s.sparkRatio ?? Number.NaN).toFixed(1)}×`,
+                note: `stedi ${(s.sparkRatio ?? Number.NaN).toFixed(1)}×`,
               },
             ]
           : []),
       ],
-      target: {
-        value: 100_000,
-        label: `TARGET ≥ 100K/S (MEDIAN, ${result.saturation.join.length} RUN${result.saturation.join.length > 1 ? "S" : ""})`,
-      },
+      target: { value: 100_000, label: `target ≥ 100k/s (median, ${runs} run${runs > 1 ? "s" : ""})` },
     });
   }
   if (result.latency) {
     panels.push({
-      title: "END-TO-END LATENCY",
-      unit: "MS, LOG SCALE, BY OFFERED RATE",
+      title: "End-to-end latency",
+      unit: "ms, log scale, by offered rate",
       scale: "log",
-      series: ["P50", "P95", "P99", "MAX", "P99, COPY-ONLY PIPE", "P99, DIRECT (APPARATUS)"],
+      series: ["p50", "p95", "p99", "max", "p99, copy-only pipe", "p99, direct (apparatus)"],
       groups: result.latency.rates.map((rate) => ({
-        label: `${compact(rate.rate)}/S`,
+        label: `${compact(rate.rate)}/s`,
         values: [
           rate.arrival.p50,
           rate.arrival.p95,
@@ -227,30 +225,27 @@ export function chartInput(result: BenchResult): ChartInput {
           result.latency?.directRates?.find((direct) => direct.rate === rate.rate)?.arrival.p99,
         ],
       })),
-      target: { value: 10, label: "TARGET: P99 ≤ 10 MS AT 5K/S" },
+      target: { value: 10, label: "target: p99 ≤ 10 ms at 5k/s" },
     });
   }
   if (result.rss && result.rss.length > 0) {
     const steps = result.rss[0]?.steps ?? [];
     panels.push({
-      title: "JOIN MEMORY (RSS)",
-      unit: "MIB, BY CUSTOMERS IN THE TABLE",
+      title: "Join memory (RSS)",
+      unit: "MiB, by customers in the table",
       scale: "linear",
-      series: ["LOADED", ...steps.map((step) => `+${compact(step.events)} EVENTS`), "PEAK (VMHWM)"],
+      series: ["loaded", ...steps.map((step) => `+${compact(step.events)} events`), "peak (VmHWM)"],
       groups: result.rss.map((run) => ({
-        label: `${compact(run.customers)} CUST.`,
+        label: `${compact(run.customers)} customers`,
         values: [run.loadedMiB, ...steps.map((_, i) => run.steps[i]?.rssMiB), run.peakMiB],
       })),
-      target: { value: rssTargetMiB, label: "TARGET ≤ 150 MB (143 MIB)" },
+      target: { value: rssTargetMiB, label: "target ≤ 150 MB (143 MiB)" },
     });
   }
   return {
-    title: "STEDI JOIN BENCHMARK",
-    subtitle: `${result.date.slice(0, 19).replace("T", " ")} UTC · ${result.source === undefined ? "" : `${result.source} · `}NODE ${result.node} · ${result.cpus} CPUS · LOAD ${result.loadAverage.start.map((l) => l.toFixed(1)).join(" ")}`,
+    title: "stedi join benchmark",
+    subtitle: `${result.date.slice(0, 19).replace("T", " ")} UTC · ${result.source === undefined ? "" : `${result.source} · `}Node ${result.node} · ${result.cpus} CPUs · load average ${result.loadAverage.start.map((l) => l.toFixed(1)).join(" ")}`,
     panels,
-    verdicts: result.targets.map((row) => ({
-      text: `${row.target}: ${row.measured}`.slice(0, 118),
-      pass: row.pass,
-    })),
+    verdicts: result.targets.map((row) => ({ text: `${row.target}: ${row.measured}`, pass: row.pass })),
   };
 }
