@@ -1,6 +1,7 @@
 // npm run bench: measures the built `stedi join` against the local broker — saturation throughput and
 // the copy-only pipe limit, open-loop end-to-end latency, memory with 100k and 1M customers, time to
 // first output — and reports a table on stdout, JSON and an HTML report with charts under bench/results/.
+// Starts the local Kafka when it is not running and stops it again at the end.
 // The only module of the bench that exits the process or handles signals.
 
 import { execFileSync } from "node:child_process";
@@ -18,14 +19,19 @@ import { chartInput, renderReport } from "./report.js";
 import { type BenchResult, evaluateTargets } from "./results.js";
 import { runRss } from "./rss.js";
 import { runSaturation } from "./saturation.js";
+import { type BenchStack, startStack } from "./stack.js";
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 let broker: BenchBroker | undefined;
+let stack: BenchStack | undefined;
 let leaving = false;
 
-/** Stops every child (SIGTERM, then SIGKILL after 5 s) and deletes what the bench created. */
+/**
+ * Stops every child (SIGTERM, then SIGKILL after 5 s), deletes what the bench created, then stops the
+ * stack services this run started.
+ */
 async function cleanUp(): Promise<void> {
   refuseNewChildren();
   signalAll("SIGTERM");
@@ -39,6 +45,7 @@ async function cleanUp(): Promise<void> {
     await Promise.race([current.cleanUp(), new Promise((done) => setTimeout(done, 20_000))]);
     await current.disconnect();
   }
+  await stack?.stop();
 }
 
 /** Cleans up and exits; a second call (the main flow failing after a signal) waits for the first. */
@@ -53,9 +60,15 @@ async function leave(code: number, why?: string): Promise<void> {
 function onSignal(signal: NodeJS.Signals) {
   if (leaving) {
     signalAll("SIGKILL");
+    stack?.stopDetached();
     process.exit(130);
   }
-  void leave(130, `${signal}: stopping the children and deleting the bench's topics (again to force)`);
+  const stopping =
+    stack && stack.started.length > 0 ? `, then stopping the ${stack.started.join(" and ")} it started` : "";
+  void leave(
+    130,
+    `${signal}: stopping the children and deleting the bench's topics${stopping} (again to force)`,
+  );
 }
 
 /** The commit the join was built from, "+dirty" when the work tree differs from it; undefined outside git. */
@@ -84,7 +97,7 @@ const htmlReport = (result: BenchResult, errors: string[]) =>
 
 /** The options as recorded in the JSON, without what depends on the machine. */
 const recordedOptions = (options: BenchOptions): Record<string, unknown> => {
-  const { brokers: _brokers, outDir: _outDir, ...rest } = options;
+  const { brokers: _brokers, outDir: _outDir, keepStack: _keepStack, ...rest } = options;
   return rest;
 };
 
@@ -112,8 +125,16 @@ async function main() {
   process.on("SIGTERM", onSignal);
   process.on("exit", () => signalAll("SIGKILL"));
 
-  execFileSync("bash", [join(projectRoot, "scripts", "stack.sh"), "up"], {
-    stdio: ["ignore", "ignore", "inherit"],
+  // The bench needs only the broker. What is started is recorded before it starts, for leave().
+  startStack({
+    projectRoot,
+    wanted: ["kafka"],
+    env: process.env,
+    keep: options.keepStack,
+    log,
+    onStarted: (started) => {
+      stack = started;
+    },
   });
   broker = await createBenchBroker(options.brokers);
   const context: BenchContext = {

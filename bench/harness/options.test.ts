@@ -23,7 +23,14 @@ describe("parseBenchArgs", () => {
       only: ["saturation", "latency", "rss"],
       vsSpark: false,
       quick: false,
+      keepStack: false,
     });
+  });
+
+  it("keeps the stack it starts with --keep-stack or STEDI_KEEP_STACK", () => {
+    expect(run(["--keep-stack"]).keepStack).toBe(true);
+    expect(run([], { STEDI_KEEP_STACK: "1" }).keepStack).toBe(true);
+    expect(run([], { STEDI_KEEP_STACK: "" }).keepStack).toBe(false);
   });
 
   it("has smaller --quick defaults that flags still override", () => {

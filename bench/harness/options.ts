@@ -1,4 +1,5 @@
-// The bench's options: flags > KAFKA_BROKERS > defaults (full or --quick), validated once.
+// The bench's options: flags > environment (KAFKA_BROKERS, STEDI_KEEP_STACK) > defaults (full or --quick),
+// validated once.
 
 import { parseArgs } from "node:util";
 
@@ -30,6 +31,8 @@ export type BenchOptions = {
   nodeArgs: string[];
   outDir: string;
   quick: boolean;
+  /** Leave the stack services the bench started running afterwards. */
+  keepStack: boolean;
 };
 
 const full = {
@@ -65,8 +68,10 @@ broker, in one run:
   latency     open-loop offered rates; output arrival at a probe consumer − the event's intended send time
   rss         VmRSS/VmHWM of the join with 100k and 1M customers, and as risk events grow
   startup     spawn → first output, broker already up (from the saturation runs)
-Results: tables on stdout, JSON and an HTML report with charts under bench/results/. The local stack
-is started when it is not running (scripts/stack.sh up). Every topic the bench creates is deleted at the end.
+Results: tables on stdout, JSON and an HTML report with charts under bench/results/. The local Kafka
+is started when it is not running (scripts/stack.sh up) and stopped at the end, also after Ctrl-C or
+a failure; one that was already running is left alone. Every topic the bench creates is deleted at
+the end.
 
 options (full defaults; --quick defaults in brackets):
   --quick                      a 2–3 minute run with the smaller defaults below
@@ -88,6 +93,7 @@ options (full defaults; --quick defaults in brackets):
   --node-args='…'              extra node flags for the join (note the =), e.g.
                                --node-args='--cpu-prof --cpu-prof-dir=.cache/prof'
   --out DIR                    where results go                               bench/results
+  --keep-stack                 leave the Kafka the bench started running (env STEDI_KEEP_STACK)
   --chart FILE.json            only write FILE.html again from a saved result (no measuring)
   --help                       this text
 `;
@@ -143,6 +149,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       brokers: { type: "string" },
       "node-args": { type: "string" },
       out: { type: "string" },
+      "keep-stack": { type: "boolean", default: false },
       chart: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -200,6 +207,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       nodeArgs: (values["node-args"] ?? "").split(" ").filter((arg) => arg !== ""),
       outDir: values.out ?? "bench/results",
       quick: values.quick ?? false,
+      keepStack: (values["keep-stack"] ?? false) || (env.STEDI_KEEP_STACK ?? "") !== "",
     },
   };
 }
