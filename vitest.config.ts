@@ -9,6 +9,9 @@ export default defineConfig({
           include: ["src/**/*.test.ts", "test/unit/**/*.test.ts", "bench/**/*.test.ts"],
           // kafkajs must load with the project's replacements, whichever file loads it first.
           setupFiles: ["src/adapters/kafka/kafkajs-patches.ts"],
+          // The randomised differential tests run thousands of cases: seconds on a quiet machine,
+          // several times that when the two cores are busy.
+          testTimeout: 30_000,
         },
       },
       {

@@ -162,7 +162,8 @@ describe("fault suite", () => {
   it("(b) restart the broker once mid-run", async () => {
     // A private broker, so that restarting it disturbs no other test.
     const port = 19_192;
-    const env = { ...process.env, KAFKA_PORT: String(port), STACK_SERVICES: "kafka" };
+    // A broker starting on a busy 2-core machine may need more than the script's default minute.
+    const env = { ...process.env, KAFKA_PORT: String(port), STACK_SERVICES: "kafka", STACK_TIMEOUT: "110" };
     const stack = (command: string) =>
       new Promise<void>((resolve, reject) => {
         execFile(join(projectRoot, "scripts", "stack.sh"), [command], { env, timeout: 120_000 }, (error) =>
