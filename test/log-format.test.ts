@@ -51,7 +51,8 @@ describe("--log-format json", () => {
 
     // The final error line, chosen by the environment, with its code and exit code; secrets stay out.
     const failed = await runStedi(["redis-source", "--redis", "redis://:hunter2@127.0.0.1:9"], {
-      env: { STEDI_LOG_FORMAT: "json", FORCE_COLOR: "1" },
+      // Colour forced, NO_COLOR unset (Node 24 warns when both are set): JSON lines stay uncoloured.
+      env: { STEDI_LOG_FORMAT: "json", FORCE_COLOR: "1", NO_COLOR: undefined },
     });
     expect(failed.code).toBe(3);
     expect(entriesOf(failed.stderr)).toEqual([

@@ -30,7 +30,8 @@ export type Running = {
 };
 
 export type StediOptions = {
-  env?: Record<string, string>;
+  /** Added to the environment; a variable given as undefined is left out. */
+  env?: Record<string, string | undefined>;
   /** Another `stedi` to run, e.g. an installed one, as the shell would (its own shebang). */
   executable?: string;
   /** The working directory; the checkout unless given. */
