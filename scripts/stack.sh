@@ -42,7 +42,8 @@ LIB="$ROOT/.cache/kafka/lib-$KAFKA_VERSION"
 LIB_MARKER="$LIB/.complete"
 
 # Given before the defaults fill them: a cluster derives these ports from KAFKA_PORT and refuses them.
-PORTS_GIVEN="${KAFKA_CONTROLLER_PORT:+KAFKA_CONTROLLER_PORT }${KAFKA_SASL_PORT:+KAFKA_SASL_PORT }${KAFKA_SSL_PORT:+KAFKA_SSL_PORT}"
+PORTS_GIVEN="${KAFKA_CONTROLLER_PORT:+ KAFKA_CONTROLLER_PORT}${KAFKA_SASL_PORT:+ KAFKA_SASL_PORT}${KAFKA_SSL_PORT:+ KAFKA_SSL_PORT}"
+PORTS_GIVEN=${PORTS_GIVEN# }
 TIMEOUT_GIVEN=${STACK_TIMEOUT:-}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
@@ -262,7 +263,7 @@ kafka_kill_now() { # pid: half-started broker
   rm -f -- "$KAFKA_PID_FILE"
 }
 
-kafka_wait_ready() { # pid deadline
+kafka_wait_ready() { # pid deadline [port-only]
   local pid=$1 deadline=$2
   while ! tcp_open 127.0.0.1 "$KAFKA_PORT"; do
     pid_alive "$pid" || {
@@ -276,6 +277,7 @@ kafka_wait_ready() { # pid deadline
     fi
     sleep 0.2
   done
+  [[ ${3:-} == port-only ]] && return 0
   # The port opens only once the broker is unfenced; confirm with a real client round trip (metadata).
   while ! kafka_tool TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >/dev/null 2>&1; do
     if (($(now) >= deadline)); then
@@ -477,9 +479,10 @@ cluster_up() {
     done
   fi
   deadline=$(($(now) + STACK_TIMEOUT))
+  # Each node's port opens once it is unfenced; one metadata round trip, on the last, confirms the cluster serves.
   for entry in "${waiting[@]}"; do
     use_node "${entry%%:*}"
-    kafka_wait_ready "${entry#*:}" "$deadline"
+    kafka_wait_ready "${entry#*:}" "$deadline" "$([[ $entry != "${waiting[-1]}" ]] && echo port-only)"
     say "$KAFKA_LABEL: ready on 127.0.0.1:$KAFKA_PORT (pid ${entry#*:})"
   done
   say "kafka: $KAFKA_NODES nodes up ($(($(now) - t0))s); stedi's brokers: KAFKA_BROKERS=$(cluster_list 0)"
@@ -584,10 +587,10 @@ cluster_status() {
 select_node() { # command id
   local n pid
   [[ $2 =~ ^[0-9]+$ ]] || die "$1: the node id must be a number (1 to 3 for a three-node cluster), not '$2'"
+  if pid=$(kafka_pid); then
+    die "$1: the Kafka on KAFKA_PORT=$KAFKA_PORT is a single node (pid $pid); node commands act on a cluster (KAFKA_NODES=3 scripts/stack.sh up)"
+  fi
   if ! n=$(recorded_nodes) || [[ -z $n ]]; then
-    if pid=$(kafka_pid); then
-      die "$1: the Kafka on KAFKA_PORT=$KAFKA_PORT is a single node (pid $pid); node commands act on a cluster (KAFKA_NODES=3 scripts/stack.sh up)"
-    fi
     die "$1: no cluster from stack.sh on KAFKA_PORT=$KAFKA_PORT; start one with KAFKA_NODES=3 scripts/stack.sh up (with the same KAFKA_PORT)"
   fi
   KAFKA_NODES=$n
