@@ -489,9 +489,11 @@ cluster_up() {
   printf 'export KAFKA_BROKERS=%s\n' "$(cluster_list 0)"
 }
 
-# Stops every node at once (SIGTERM: controlled shutdowns in parallel), SIGKILL after 30 s.
+# Stops every node at once (SIGTERM: controlled shutdowns in parallel, granted while the quorum stands). A node
+# still running once a majority has exited cannot have its own shutdown granted any more (no quorum to record
+# it): after 10 s more it gets SIGKILL, as does any node still running after 30 s.
 cluster_down() {
-  local i j pid
+  local i j pid alive t0 lost=''
   local -a pids=() ids=()
   for ((i = 1; i <= KAFKA_NODES; i++)); do
     use_node "$i"
@@ -507,13 +509,25 @@ cluster_down() {
       say "$KAFKA_LABEL: not running (port $KAFKA_PORT)"
     fi
   done
-  for ((j = 0; j < ${#pids[@]}; j++)); do
-    use_node "${ids[j]}"
-    for ((i = 0; i < 150; i++)); do pid_alive "${pids[j]}" || break; sleep 0.2; done
-    if pid_alive "${pids[j]}"; then
-      say "$KAFKA_LABEL: still running after 30s; SIGKILL"
-      kill -KILL "${pids[j]}" 2>/dev/null || true
-      for ((i = 0; i < 25; i++)); do pid_alive "${pids[j]}" || break; sleep 0.2; done
+  t0=$(now)
+  while :; do
+    alive=0
+    for pid in "${pids[@]}"; do if pid_alive "$pid"; then alive=$((alive + 1)); fi; done
+    ((alive == 0)) && break
+    if [[ -z $lost ]] && ((alive <= KAFKA_NODES / 2)); then lost=$(now); fi
+    if (($(now) - t0 >= 30)) || { [[ -n $lost ]] && (($(now) - lost >= 10)); }; then break; fi
+    sleep 0.2
+  done
+  for ((i = 0; i < ${#pids[@]}; i++)); do
+    use_node "${ids[i]}"
+    if pid_alive "${pids[i]}"; then
+      if [[ -n $lost ]]; then
+        say "$KAFKA_LABEL: still running 10s after the quorum went (none left to grant its controlled shutdown); SIGKILL"
+      else
+        say "$KAFKA_LABEL: still running after 30s; SIGKILL"
+      fi
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+      for ((j = 0; j < 25; j++)); do pid_alive "${pids[i]}" || break; sleep 0.2; done
     fi
     rm -f -- "$KAFKA_PID_FILE"
     say "$KAFKA_LABEL: stopped"
