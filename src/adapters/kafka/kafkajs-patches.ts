@@ -1,4 +1,4 @@
-// Three of kafkajs's internal modules are replaced before kafkajs is first loaded; this module must
+// Four of kafkajs's internal modules are replaced before kafkajs is first loaded; this module must
 // be imported before "kafkajs" (adapters/kafka.ts does so on its first line, the test helpers too).
 //
 // - Grouping a produce request's messages by partition: kafkajs copies the partition's array for every
@@ -9,8 +9,11 @@
 //   of aborted transactions reach the application.
 // - Encoding Produce requests: kafkajs builds an encoder per record and copies each record several
 //   times; kafka-produce-encoding.ts writes the same bytes in one pass.
+// - Sending a batch to the partitions' leaders: kafkajs retries while other leaders' requests are
+//   still in flight and so writes records twice (kafkajs-send.ts says how).
 
 import { createRequire } from "node:module";
+import { createSendMessages } from "./kafkajs-send.js";
 import { encodeProduceRequest, type ProduceRequestArgs } from "./produce-encoding.js";
 
 const require = createRequire(import.meta.url);
@@ -177,5 +180,6 @@ export const patchesInstalled = {
   ),
   abortedFilter: replaceModule("kafkajs/src/consumer/filterAbortedMessages.js", filterAbortedMessages),
   produceEncoding: installProduceEncoding(),
+  sendOnceThroughFailover: replaceModule("kafkajs/src/producer/sendMessages.js", createSendMessages),
   throttleCheckDelay: clampThrottleCheckDelay(),
 };
