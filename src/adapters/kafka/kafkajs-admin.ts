@@ -21,8 +21,7 @@ async function leadersReady(client: KafkajsContext, topics: string[]): Promise<b
     );
   if (!elected) return false;
   // Metadata names a leader a moment before that broker serves the partition: a write then meets
-  // NOT_LEADER, and the client retries the whole request, writing the partitions that did succeed
-  // twice. Listing offsets asks each leader for its log, as a write would.
+  // NOT_LEADER and is retried. Listing offsets asks each leader for its log, as a write would.
   const answers = await Promise.all(
     topics.map((topic) =>
       admin.fetchTopicOffsets(topic).then(
@@ -74,15 +73,30 @@ export async function ensureTopics(client: KafkajsContext, topics: (string | Top
   }
 }
 
+/** How long a look-up keeps trying while a partition's leader fails over. */
+const lookUpRetryMs = 60_000;
+
 export async function offsetRanges(client: KafkajsContext, topic: string): Promise<Map<number, OffsetRange>> {
-  try {
-    // The client asks with read_committed isolation: the ends are last stable offsets.
-    const offsets = await (await client.admin()).fetchTopicOffsets(topic);
-    return new Map(
-      offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]),
-    );
-  } catch (error) {
-    throw client.fail(`reading the end offsets of ${topic}`, error);
+  const doing = `reading the end offsets of ${topic}`;
+  // Connecting fails within the configured connect timeout; only the look-up itself is retried.
+  const admin = await client.admin().catch((error: unknown) => {
+    throw client.fail(doing, error);
+  });
+  const deadline = Date.now() + lookUpRetryMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      // The client asks with read_committed isolation: the ends are last stable offsets.
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(
+        offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]),
+      );
+    } catch (error) {
+      // On a cluster, a leader that just died leaves the client without an answer for its
+      // partitions (it fails on the missing part of the response) until a new leader is known.
+      const failure = client.fail(doing, error);
+      if (!failure.retriable || Date.now() > deadline) throw failure;
+      await sleep(Math.min(250 * attempt, 2000));
+    }
   }
 }
 
