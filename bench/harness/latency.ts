@@ -23,7 +23,7 @@ export const latencyMethod =
   "of the pipe; the direct rows produce straight to the probed topic: what the apparatus itself adds.";
 
 /** Per-event bookkeeping, indexed by sequence number. */
-class Ledger {
+export class Ledger {
   intended: number[] = [];
   /** Index of the measured rate, or -1 for warm-up events that are not recorded. */
   phase: number[] = [];
@@ -33,6 +33,8 @@ class Ledger {
   outputTimestamp: Histogram[] = [];
   sendLag: Histogram[] = [];
   anyArrived = 0;
+  /** Outputs of a sequence number that had already arrived. */
+  duplicates = 0;
 
   addPhase(): number {
     this.received.push(0);
@@ -57,7 +59,11 @@ class Ledger {
     for (const record of records) {
       const score = scoreOfGraphRecord(record.value?.toString("utf8") ?? "");
       const seq = score === undefined ? undefined : sequenceOfScore(score);
-      if (seq === undefined || this.intended[seq] === undefined || this.arrived[seq]) continue;
+      if (seq === undefined || this.intended[seq] === undefined) continue;
+      if (this.arrived[seq]) {
+        this.duplicates += 1;
+        continue;
+      }
       this.arrived[seq] = 1;
       this.anyArrived += 1;
       const phase = this.phase[seq] ?? -1;
@@ -73,7 +79,7 @@ class Ledger {
   }
 }
 
-type Generator = {
+export type Generator = {
   producer: Producer;
   topic: string;
   partitions: number;
@@ -88,7 +94,7 @@ type Generator = {
  * the next ones go out; the first `unrecorded` events are warm-up. Returns when the first and the
  * last event were actually handed to the producer (performance.now()).
  */
-async function offer(
+export async function offer(
   generator: Generator,
   ledger: Ledger,
   rate: number,
@@ -150,6 +156,21 @@ async function offer(
   await Promise.all(inFlight);
   if (generator.failure !== undefined) throw generator.failure;
   return { first: firstSent, last: lastSent };
+}
+
+/**
+ * Trickles unrecorded events, one per partition every half second, until the first output comes back
+ * (the pipeline has loaded its table and taken its partitions), `failed` holds, or 5 minutes pass.
+ */
+export async function trickleUntilFirstOutput(
+  generator: Generator,
+  ledger: Ledger,
+  failed: () => boolean,
+): Promise<void> {
+  for (let tries = 0; ledger.anyArrived === 0 && !failed() && tries < 600; tries += 1) {
+    await offer(generator, ledger, 100, generator.partitions, generator.partitions, -1);
+    await waitFor(() => ledger.anyArrived > 0 || failed(), 500);
+  }
 }
 
 /**
@@ -220,12 +241,7 @@ async function measureRates(
   };
   try {
     // Ready: (for the join, customers loaded and) every partition taken over. Trickle events until one comes back.
-    const ready = (async () => {
-      for (let tries = 0; ledger.anyArrived === 0 && !probeFailure && tries < 600; tries += 1) {
-        await offer(generator, ledger, 100, options.partitions, options.partitions, -1);
-        await waitFor(() => ledger.anyArrived > 0 || probeFailure !== undefined, 500);
-      }
-    })();
+    const ready = trickleUntilFirstOutput(generator, ledger, () => probeFailure !== undefined);
     const exited = (pipeline?.exited ?? new Promise<never>(() => undefined)).then((code) => {
       throw new Error(`${label} exited with ${code} during the latency run`);
     });

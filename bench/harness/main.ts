@@ -19,6 +19,8 @@ import { chartInput, renderReport } from "./report.js";
 import { type BenchResult, evaluateTargets } from "./results.js";
 import { runRss } from "./rss.js";
 import { runSaturation } from "./saturation.js";
+import { runSoak, type SoakOptions } from "./soak.js";
+import { renderSoakReport, soakPassed } from "./soak-report.js";
 import { type BenchStack, startStack } from "./stack.js";
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -120,10 +122,14 @@ async function main() {
     log(`report: ${html}`);
     return;
   }
-  const options = parsed.options;
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("exit", () => signalAll("SIGKILL"));
+  if (parsed.kind === "soak") {
+    await soak(parsed.options);
+    return;
+  }
+  const options = parsed.options;
 
   // The bench needs only the broker. What is started is recorded before it starts, for leave().
   startStack({
@@ -200,6 +206,41 @@ async function main() {
     `results: ${stem}.json and ${stem}.html (${result.elapsedSeconds} s; load average ${result.loadAverage.end.join(" ")})`,
   );
   await leave(result.errors.length > 0 ? 1 : 0);
+}
+
+/** The soak on a three-node cluster: started with stack.sh when none runs on KAFKA_PORT, stopped after. */
+async function soak(options: SoakOptions) {
+  startStack({
+    projectRoot,
+    wanted: ["kafka"],
+    env: { ...process.env, KAFKA_NODES: "3" },
+    keep: options.keepStack,
+    log,
+    onStarted: (started) => {
+      stack = started;
+    },
+  });
+  broker = await createBenchBroker(options.brokers);
+  const loadStart = loadavg().map((l) => Number(l.toFixed(2)));
+  log(`soak on ${options.brokers.join(",")}; load average ${loadStart.join(" ")}`);
+  const run = await runSoak(broker, options, projectRoot, log);
+  if (leaving) return;
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    source: sourceVersion(),
+    cpus: cpus().length,
+    loadAverage: { start: loadStart, end: loadavg().map((l) => Number(l.toFixed(2))) },
+    options: { ...options, brokers: undefined, outDir: undefined, keepStack: undefined },
+    soak: run,
+  };
+  process.stdout.write(renderSoakReport(run));
+  const outDir = resolve(projectRoot, options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `soak-${result.date.replaceAll(":", "-")}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(`results: ${file} (load average ${result.loadAverage.end.join(" ")})`);
+  await leave(soakPassed(run) ? 0 : 1);
 }
 
 main().catch((error: unknown) => leave(1, describe(error)));

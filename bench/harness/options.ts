@@ -2,6 +2,7 @@
 // validated once.
 
 import { parseArgs } from "node:util";
+import { clusterBrokers, type SoakOptions } from "./soak.js";
 
 export const parts = ["saturation", "latency", "rss"] as const;
 export type Part = (typeof parts)[number];
@@ -95,12 +96,22 @@ options (full defaults; --quick defaults in brackets):
   --out DIR                    where results go                               bench/results
   --keep-stack                 leave the Kafka the bench started running (env STEDI_KEEP_STACK)
   --chart FILE.json            only write FILE.html again from a saved result (no measuring)
+
+soak (a separate run, on a three-node cluster; KAFKA_NODES=3 scripts/stack.sh up is run when none is up):
+  --soak                       the join at a fixed rate for a long time: its largest RSS and the p99 of
+                               end-to-end latency every minute, then the independent checker on every
+                               record; flat = the largest RSS of the last 10 minutes within 5 % of that
+                               of minutes 5–10. Takes --customers, --partitions, --seed, --brokers
+                               (default: the cluster's three ports from KAFKA_PORT), --node-args, --out
+  --soak-minutes M             minutes of offered events                       30
+  --soak-rate R                offered events/s                                2000
   --help                       this text
 `;
 
 export type Parsed =
   | { kind: "help" }
   | { kind: "chart"; file: string }
+  | { kind: "soak"; options: SoakOptions }
   | { kind: "run"; options: BenchOptions };
 
 const positiveInt = (name: string, text: string): number => {
@@ -151,11 +162,51 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       out: { type: "string" },
       "keep-stack": { type: "boolean", default: false },
       chart: { type: "string" },
+      soak: { type: "boolean", default: false },
+      "soak-minutes": { type: "string" },
+      "soak-rate": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return { kind: "help" };
   if (values.chart !== undefined) return { kind: "chart", file: values.chart };
+  const brokersOf = (fallback: string) => {
+    const list = (values.brokers ?? env.KAFKA_BROKERS ?? fallback)
+      .split(",")
+      .map((broker) => broker.trim())
+      .filter((broker) => broker !== "");
+    if (list.length === 0 || list.some((broker) => !/^[^\s:]+:\d+$/.test(broker))) {
+      throw new Error("--brokers must be host:port[,host:port…]");
+    }
+    return list;
+  };
+  const seed = values.seed === undefined ? 7 : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new Error("--seed must be a whole number");
+  const partitions = values.partitions === undefined ? 2 : positiveInt("partitions", values.partitions);
+  const nodeArgs = (values["node-args"] ?? "").split(" ").filter((arg) => arg !== "");
+  const outDir = values.out ?? "bench/results";
+  const keepStack = (values["keep-stack"] ?? false) || (env.STEDI_KEEP_STACK ?? "") !== "";
+  if (values.soak) {
+    const kafkaPort = env.KAFKA_PORT === undefined ? 9092 : positiveInt("KAFKA_PORT", env.KAFKA_PORT);
+    return {
+      kind: "soak",
+      options: {
+        brokers: brokersOf(clusterBrokers(kafkaPort).join(",")),
+        minutes:
+          values["soak-minutes"] === undefined ? 30 : positiveInt("soak-minutes", values["soak-minutes"]),
+        rate: values["soak-rate"] === undefined ? 2000 : positiveInt("soak-rate", values["soak-rate"]),
+        customers: values.customers === undefined ? 100_000 : positiveInt("customers", values.customers),
+        partitions,
+        seed,
+        nodeArgs,
+        outDir,
+        keepStack,
+      },
+    };
+  }
+  if (values["soak-minutes"] !== undefined || values["soak-rate"] !== undefined) {
+    throw new Error("--soak-minutes and --soak-rate go with --soak");
+  }
   const base = values.quick ? quick : full;
   if (values.vs !== undefined && values.vs !== "spark") throw new Error("--vs takes only: spark");
   const only = (values.only ?? parts.join(","))
@@ -165,23 +216,15 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
   for (const part of only) {
     if (!(parts as readonly string[]).includes(part)) throw new Error(`--only takes ${parts.join(", ")}`);
   }
-  const brokers = (values.brokers ?? env.KAFKA_BROKERS ?? "127.0.0.1:9092")
-    .split(",")
-    .map((broker) => broker.trim())
-    .filter((broker) => broker !== "");
-  if (brokers.length === 0 || brokers.some((broker) => !/^[^\s:]+:\d+$/.test(broker))) {
-    throw new Error("--brokers must be host:port[,host:port…]");
-  }
+  const brokers = brokersOf("127.0.0.1:9092");
   const warmup = values.warmup === undefined ? base.warmupSeconds : Number(values.warmup);
   if (!Number.isFinite(warmup) || warmup < 0) throw new Error("--warmup must be 0 or more seconds");
-  const seed = values.seed === undefined ? 7 : Number(values.seed);
-  if (!Number.isInteger(seed)) throw new Error("--seed must be a whole number");
   return {
     kind: "run",
     options: {
       brokers,
       seed,
-      partitions: values.partitions === undefined ? 2 : positiveInt("partitions", values.partitions),
+      partitions,
       customers: values.customers === undefined ? base.customers : positiveInt("customers", values.customers),
       events: values.events === undefined ? base.events : positiveInt("events", values.events),
       repeat: values.repeat === undefined ? base.repeat : positiveInt("repeat", values.repeat),
@@ -204,10 +247,10 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
         (values["spark-timeout"] === undefined
           ? 900
           : positiveNumber("spark-timeout", values["spark-timeout"])),
-      nodeArgs: (values["node-args"] ?? "").split(" ").filter((arg) => arg !== ""),
-      outDir: values.out ?? "bench/results",
+      nodeArgs,
+      outDir,
       quick: values.quick ?? false,
-      keepStack: (values["keep-stack"] ?? false) || (env.STEDI_KEEP_STACK ?? "") !== "",
+      keepStack,
     },
   };
 }

@@ -63,9 +63,8 @@ function javaDouble(value: number): string {
 
 const where = (record: RawRecord) => `${record.topic}[${record.partition}]@${record.offset}`;
 
-/** Customers by email from connector records; every record that is not a usable Customer ZADD entry is noted. */
-function readCustomers(records: RawRecord[], bad: string[]): Map<string, string> {
-  const years = new Map<string, string>();
+/** Adds the customers of connector records to `years`; every record that is not a usable Customer ZADD entry is noted. */
+function readCustomers(records: RawRecord[], years: Map<string, string>, bad: string[]): void {
   for (const record of records) {
     const json = tryJson(record.value) as Record<string, unknown> | undefined;
     if (typeof json !== "object" || json === null || Array.isArray(json)) {
@@ -101,7 +100,107 @@ function readCustomers(records: RawRecord[], bad: string[]): Map<string, string>
     }
     if (!allGood) bad.push(where(record));
   }
-  return years;
+}
+
+export type JoinOutputChecker = {
+  /** Customer records; all of them come before the first event. */
+  addCustomers(records: RawRecord[]): void;
+  /** Risk-event records; all of them come before the first output. */
+  addEvents(records: RawRecord[]): void;
+  addOutputs(records: RawRecord[]): void;
+  report(): CheckReport;
+};
+
+/**
+ * The checker fed in batches, for topics too large to hold whole: customers, then events, then the
+ * output. Memory is one count per distinct expected output line.
+ */
+export function createJoinOutputChecker(): JoinOutputChecker {
+  const bad: string[] = [];
+  const years = new Map<string, string>();
+  /** Expected minus seen, per output line: above 0 lost, below 0 duplicated. */
+  const outstanding = new Map<string, number>();
+  const unexpected = new Map<string, number>();
+  let stage: "customers" | "events" | "outputs" = "customers";
+  let expectedCount = 0;
+  let actualCount = 0;
+  const enter = (next: typeof stage) => {
+    const order = ["customers", "events", "outputs"];
+    if (order.indexOf(next) < order.indexOf(stage))
+      throw new Error(`${next} after ${stage}: feed customers, events, outputs in that order`);
+    stage = next;
+  };
+  return {
+    addCustomers(records) {
+      enter("customers");
+      readCustomers(records, years, bad);
+    },
+    addEvents(records) {
+      enter("events");
+      for (const record of records) {
+        const event = tryJson(record.value) as Record<string, unknown> | undefined;
+        const email = event?.customer;
+        const score = event?.score;
+        const date = event?.riskDate;
+        const dateOk =
+          date === undefined ||
+          (typeof date === "string" &&
+            realDate(date.slice(0, 10)) &&
+            !Number.isNaN(Date.parse(date)) &&
+            /T\d{2}:\d{2}:\d{2}/.test(date));
+        if (typeof email !== "string" || email === "" || typeof score !== "number" || !dateOk) {
+          bad.push(where(record));
+          continue;
+        }
+        const year = years.get(email);
+        if (year === undefined) {
+          bad.push(where(record));
+          continue;
+        }
+        const line = `{"customer":${JSON.stringify(email)},"score":"${javaDouble(score)}","email":${JSON.stringify(email)},"birthYear":"${year}"}`;
+        outstanding.set(line, (outstanding.get(line) ?? 0) + 1);
+        expectedCount += 1;
+      }
+    },
+    addOutputs(records) {
+      enter("outputs");
+      for (const record of records) {
+        actualCount += 1;
+        const left = outstanding.get(record.value);
+        if (left === undefined) unexpected.set(record.value, (unexpected.get(record.value) ?? 0) + 1);
+        else outstanding.set(record.value, left - 1);
+      }
+    },
+    report() {
+      let lost = 0;
+      let duplicated = 0;
+      let misrouted = 0;
+      const examples: string[] = [];
+      for (const [line, left] of outstanding) {
+        if (left > 0) {
+          lost += left;
+          if (examples.length < 5) examples.push(`lost ${left}× ${line}`);
+        }
+        if (left < 0) {
+          duplicated -= left;
+          if (examples.length < 5) examples.push(`duplicated ${-left}× ${line}`);
+        }
+      }
+      for (const [line, count] of unexpected) {
+        misrouted += count;
+        if (examples.length < 5) examples.push(`unexpected ${count}× ${line}`);
+      }
+      return {
+        expected: expectedCount,
+        actual: actualCount,
+        lost,
+        duplicated,
+        misrouted,
+        bad: [...bad],
+        examples,
+      };
+    },
+  };
 }
 
 /**
@@ -113,57 +212,9 @@ export function checkJoinOutput(input: {
   events: RawRecord[];
   output: RawRecord[];
 }): CheckReport {
-  const bad: string[] = [];
-  const years = readCustomers(input.customers, bad);
-  const expected = new Map<string, number>();
-  let expectedCount = 0;
-  for (const record of input.events) {
-    const event = tryJson(record.value) as Record<string, unknown> | undefined;
-    const email = event?.customer;
-    const score = event?.score;
-    const date = event?.riskDate;
-    const dateOk =
-      date === undefined ||
-      (typeof date === "string" &&
-        realDate(date.slice(0, 10)) &&
-        !Number.isNaN(Date.parse(date)) &&
-        /T\d{2}:\d{2}:\d{2}/.test(date));
-    if (typeof email !== "string" || email === "" || typeof score !== "number" || !dateOk) {
-      bad.push(where(record));
-      continue;
-    }
-    const year = years.get(email);
-    if (year === undefined) {
-      bad.push(where(record));
-      continue;
-    }
-    const line = `{"customer":${JSON.stringify(email)},"score":"${javaDouble(score)}","email":${JSON.stringify(email)},"birthYear":"${year}"}`;
-    expected.set(line, (expected.get(line) ?? 0) + 1);
-    expectedCount += 1;
-  }
-  const actual = new Map<string, number>();
-  for (const record of input.output) actual.set(record.value, (actual.get(record.value) ?? 0) + 1);
-
-  let lost = 0;
-  let duplicated = 0;
-  let misrouted = 0;
-  const examples: string[] = [];
-  for (const [line, count] of expected) {
-    const seen = actual.get(line) ?? 0;
-    if (seen < count) {
-      lost += count - seen;
-      if (examples.length < 5) examples.push(`lost ${count - seen}× ${line}`);
-    }
-    if (seen > count) {
-      duplicated += seen - count;
-      if (examples.length < 5) examples.push(`duplicated ${seen - count}× ${line}`);
-    }
-  }
-  for (const [line, count] of actual) {
-    if (!expected.has(line)) {
-      misrouted += count;
-      if (examples.length < 5) examples.push(`unexpected ${count}× ${line}`);
-    }
-  }
-  return { expected: expectedCount, actual: input.output.length, lost, duplicated, misrouted, bad, examples };
+  const checker = createJoinOutputChecker();
+  checker.addCustomers(input.customers);
+  checker.addEvents(input.events);
+  checker.addOutputs(input.output);
+  return checker.report();
 }

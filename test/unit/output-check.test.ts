@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkJoinOutput, type RawRecord } from "../support/output-check.js";
+import { checkJoinOutput, createJoinOutputChecker, type RawRecord } from "../support/output-check.js";
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 const customer = (offset: number, email: string, birthDay: string): RawRecord => ({
@@ -56,5 +56,30 @@ describe("checkJoinOutput", () => {
       ],
     });
     expect(report).toMatchObject({ lost: 1, duplicated: 1, misrouted: 1 });
+  });
+
+  it("gives the same report fed in batches as fed whole", () => {
+    const output = [
+      out(graph("a@t", "1.0", "1950")),
+      out(graph("a@t", "1.0", "1950")),
+      out(graph("a@t", "1.0", "1950")),
+      out(graph("a@t", "-2.5", "1951")),
+    ];
+    const checker = createJoinOutputChecker();
+    checker.addCustomers(customers.slice(0, 1));
+    checker.addCustomers(customers.slice(1));
+    for (const record of events) checker.addEvents([record]);
+    checker.addOutputs(output.slice(0, 2));
+    checker.addOutputs(output.slice(2));
+    expect(checker.report()).toEqual(checkJoinOutput({ customers, events, output }));
+  });
+
+  it("refuses customers after events and events after outputs: the expected lines would be wrong", () => {
+    const checker = createJoinOutputChecker();
+    checker.addCustomers(customers);
+    checker.addEvents(events);
+    expect(() => checker.addCustomers(customers)).toThrow(/customers after events/);
+    checker.addOutputs([]);
+    expect(() => checker.addEvents(events)).toThrow(/events after outputs/);
   });
 });
