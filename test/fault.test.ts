@@ -160,8 +160,8 @@ describe("fault suite", () => {
   }, 120_000);
 
   it("(b) restart the broker once mid-run", async () => {
-    // A private broker, so that restarting it disturbs no other test.
-    const port = 19_192;
+    // A private broker, so that restarting it disturbs no other test (nor another suite on other ports).
+    const port = Number(process.env.KAFKA_PORT ?? 9092) + 100;
     // A broker starting on a busy 2-core machine may need more than the script's default minute.
     const env = { ...process.env, KAFKA_PORT: String(port), STACK_SERVICES: "kafka", STACK_TIMEOUT: "110" };
     const stack = (command: string) =>

@@ -179,6 +179,39 @@ describe("stedi redis-source", () => {
     ]);
   });
 
+  it("splits a sorted set too large for one Kafka record over several snapshot records, every member once", async () => {
+    await redis.cli("flushall");
+    const members = 15_000;
+    const customer = (index: number) =>
+      `{"customerName":"Large Set ${index}","email":"large.set.${index}@test.com","phone":"8015551212","birthDay":"1950-01-01"}`;
+    const client = await createRedisClient(parseRedisUrl(redis.url));
+    try {
+      for (let from = 0; from < members; from += 500) {
+        await client.pipeline(
+          Array.from({ length: 500 }, (_, offset) => ["ZADD", "Customer", "0", customer(from + offset)]),
+        );
+      }
+    } finally {
+      await client.close();
+    }
+    const { topic, flags } = await sourceFlags("rs-large-snapshot");
+    const result = await runStedi([...flags, "--snapshot", "--exit-on-idle", "2000"], { timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/snapshot of 1 keys in \d+ records \(large keys split\)/);
+    const records = (await readAll(topic)).filter((record) => record.key === datatype("KeyStringValueZSet"));
+    expect(records.length).toBeGreaterThan(1);
+    const published = records.flatMap((record) => {
+      expect(Buffer.byteLength(record.value)).toBeLessThan(1_000_000);
+      return (JSON.parse(record.value).value as { element: string }[]).map((entry) =>
+        Buffer.from(entry.element, "base64").toString(),
+      );
+    });
+    expect(published).toHaveLength(members);
+    expect(new Set(published)).toEqual(
+      new Set(Array.from({ length: members }, (_, index) => customer(index))),
+    );
+  });
+
   it("loses and repeats nothing when killed mid-stream and restarted while writes go on", async () => {
     await redis.cli("flushall");
     const { topic, flags } = await sourceFlags("rs-restart");

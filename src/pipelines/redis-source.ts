@@ -27,7 +27,7 @@ import {
   startReplication,
   stepReplication,
 } from "../core/connector/replication-plan.js";
-import { encodeSnapshotRecord } from "../core/connector/snapshot-record.js";
+import { encodeSnapshotRecords, maxSnapshotRecordBytes } from "../core/connector/snapshot-record.js";
 import { encodePosition, positionKey } from "../core/connector/source-position.js";
 import { decodeRdb } from "../core/redis/rdb.js";
 import type { ReplicationEvent } from "../core/redis/replication-stream.js";
@@ -208,21 +208,36 @@ export async function runRedisSource(options: {
   const publishSnapshot = (payload: Buffer) => {
     const contents = decodeRdb(payload);
     let published = 0;
+    let keys = 0;
+    let oversized = 0;
     const unsupported = new Map<string, number>();
     for (const entry of contents.entries) {
-      const record = encodeSnapshotRecord(entry);
-      if (record) {
-        enqueue(record);
-        published += 1;
-      } else if (entry.value.type === "unsupported") {
+      if (entry.value.type === "unsupported") {
         unsupported.set(entry.value.what, (unsupported.get(entry.value.what) ?? 0) + 1);
+        continue;
       }
+      const { records, leftOut } = encodeSnapshotRecords(entry);
+      for (const record of records) enqueue(record);
+      published += records.length;
+      if (records.length > 0) keys += 1;
+      oversized += leftOut;
     }
     counts.snapshotRecords += published;
     metrics.snapshots.inc();
     metrics.snapshotRecords.inc(published);
-    const left = [...unsupported].map(([what, count]) => `${count} ${what} keys`).join(", ");
-    reporter.info(`redis-source: snapshot of ${published} keys${left ? ` (left out: ${left})` : ""}`);
+    const left = [
+      ...[...unsupported].map(([what, count]) => `${count} ${what} keys`),
+      ...(oversized > 0
+        ? [`${oversized} values over ${maxSnapshotRecordBytes.toLocaleString("en-US")} bytes`]
+        : []),
+    ].join(", ");
+    const split = published > keys ? ` in ${published} records (large keys split)` : "";
+    reporter.info(`redis-source: snapshot of ${keys} keys${split}${left ? ` (left out: ${left})` : ""}`);
+    if (oversized > 0) {
+      reporter.warn(
+        `redis-source: ${oversized} values of the snapshot are over ${maxSnapshotRecordBytes.toLocaleString("en-US")} bytes on their own and were not published (a Kafka record batch holds 1 MiB by default)`,
+      );
+    }
     if (contents.error) {
       reporter.warn(
         `redis-source: the snapshot is incomplete: ${contents.error}; keys after that point are not published`,

@@ -52,3 +52,53 @@ export function encodeSnapshotRecord(entry: RdbEntry): ConnectorRecord | undefin
   });
   return { key: `${datatypePackage}${classNames[entry.value.type]}`, value: writeJava(value) };
 }
+
+/**
+ * The largest snapshot record (key and value bytes) published whole: one record must fit a produce
+ * request of the Kafka port (768 KiB) and so the broker's default 1 MiB record batch.
+ */
+export const maxSnapshotRecordBytes = 700_000;
+
+type Collection = Extract<RdbEntry["value"], { type: "list" | "set" | "zset" | "hash" }>;
+
+const isCollection = (value: RdbEntry["value"]): value is Collection =>
+  value.type === "list" || value.type === "set" || value.type === "zset" || value.type === "hash";
+
+const withItems = (value: Collection, from: number, to: number): Collection =>
+  ({ ...value, value: value.value.slice(from, to) }) as Collection;
+
+const recordBytes = (record: ConnectorRecord) =>
+  Buffer.byteLength(record.key) + Buffer.byteLength(record.value);
+
+/**
+ * The snapshot records of an RDB entry: one, as the original connector wrote, unless it would exceed
+ * `maxBytes` (the broker would refuse it). Then a collection's items are split, in order, over
+ * consecutive records of the same shape, each a snapshot of a part of the key: readers that take
+ * every entry (the join upserts customers) see the same customers. What cannot be split — a string,
+ * or one item, over the limit — is left out and counted. No records for unsupported values.
+ */
+export function encodeSnapshotRecords(
+  entry: RdbEntry,
+  maxBytes = maxSnapshotRecordBytes,
+): { records: ConnectorRecord[]; leftOut: number } {
+  const whole = encodeSnapshotRecord(entry);
+  if (!whole) return { records: [], leftOut: 0 };
+  const size = recordBytes(whole);
+  if (size <= maxBytes) return { records: [whole], leftOut: 0 };
+  const { value } = entry;
+  if (!isCollection(value) || value.value.length < 2) return { records: [], leftOut: 1 };
+  // Equal parts by count, as many as the size calls for; a part still too large is split again.
+  const items = value.value.length;
+  const parts = Math.min(items, Math.ceil(size / maxBytes) + 1);
+  const records: ConnectorRecord[] = [];
+  let leftOut = 0;
+  for (let part = 0; part < parts; part += 1) {
+    const from = Math.floor((part * items) / parts);
+    const to = Math.floor(((part + 1) * items) / parts);
+    if (from === to) continue;
+    const split = encodeSnapshotRecords({ ...entry, value: withItems(value, from, to) }, maxBytes);
+    records.push(...split.records);
+    leftOut += split.leftOut;
+  }
+  return { records, leftOut };
+}

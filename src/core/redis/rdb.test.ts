@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeSnapshotRecord } from "../connector/snapshot-record.js";
+import { encodeSnapshotRecord, encodeSnapshotRecords } from "../connector/snapshot-record.js";
 import { decodeRdb, type RdbEntry } from "./rdb.js";
 
 // SAVE of a Redis 7.0.15 with small encoding limits (zset/hash-max-listpack-entries 2,
@@ -200,5 +200,63 @@ describe("encodeSnapshotRecord", () => {
 
   it("has no record for a stream", () => {
     expect(encodeSnapshotRecord(byKey(entries, "st") as RdbEntry)).toBeUndefined();
+  });
+});
+
+describe("encodeSnapshotRecords", () => {
+  const db = { dbNumber: 0, dbsize: 1n, expires: 0n };
+  const zset = (count: number, size = 40): RdbEntry => ({
+    db,
+    valueRdbType: 5,
+    key: Buffer.from("Customer"),
+    value: {
+      type: "zset",
+      value: Array.from({ length: count }, (_, index) => ({
+        element: Buffer.from(`member-${index}-`.padEnd(size, "x")),
+        score: index,
+      })),
+    },
+    expiry: undefined,
+    evict: undefined,
+  });
+  const elementsOf = (records: { value: string }[]) =>
+    records.flatMap((record) =>
+      (JSON.parse(record.value).value as { element: string }[]).map((entry) =>
+        Buffer.from(entry.element, "base64").toString(),
+      ),
+    );
+
+  it("writes one record, exactly encodeSnapshotRecord's, while it fits", () => {
+    const entry = zset(10);
+    expect(encodeSnapshotRecords(entry)).toEqual({ records: [encodeSnapshotRecord(entry)], leftOut: 0 });
+  });
+
+  it("splits a collection over the limit into records under it, every item once and in order", () => {
+    const entry = zset(1000);
+    const whole = encodeSnapshotRecord(entry) as { key: string; value: string };
+    const limit = 10_000;
+    const { records, leftOut } = encodeSnapshotRecords(entry, limit);
+    expect(leftOut).toBe(0);
+    expect(records.length).toBeGreaterThan(whole.value.length / limit);
+    for (const record of records) {
+      expect(Buffer.byteLength(record.key) + Buffer.byteLength(record.value)).toBeLessThanOrEqual(limit);
+      expect(record.key).toBe(whole.key);
+    }
+    expect(elementsOf(records)).toEqual(elementsOf([whole]));
+  });
+
+  it("leaves out, and counts, what cannot be split: a long string, or one item over the limit", () => {
+    const text: RdbEntry = {
+      ...zset(0),
+      valueRdbType: 0,
+      value: { type: "string", value: Buffer.alloc(5000, 97) },
+    };
+    expect(encodeSnapshotRecords(text, 1000)).toEqual({ records: [], leftOut: 1 });
+    const entry = zset(20);
+    const items = (entry.value as { value: { element: Buffer; score: number }[] }).value;
+    items[7] = { element: Buffer.alloc(5000, 98), score: 7 };
+    const { records, leftOut } = encodeSnapshotRecords(entry, 1000);
+    expect(leftOut).toBe(1);
+    expect(elementsOf(records)).toHaveLength(19);
   });
 });
