@@ -34,7 +34,8 @@ import { startPrivateRedis } from "./support/redis-server.js";
 
 // Node 1 on 17092, nodes 2 and 3 on 17102 and 17112 (each with its controller, SASL and TLS ports beside it).
 const cluster: Cluster = privateCluster(17_092);
-// Five minutes of a three-node cluster on two cores: run on demand until it has a record of passes.
+// Five minutes of a three-node cluster on two cores: `npm run test:cluster` sets this, and .ci/run runs
+// that once rather than in both of its `npm test` passes.
 const enabled = process.env.STEDI_CLUSTER_FAULTS === "1";
 let helpers: ReturnType<typeof createKafkaHelpers>;
 
