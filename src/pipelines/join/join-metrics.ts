@@ -11,6 +11,16 @@ export type JoinReadings = { customers(): number; waiting(): Promise<number>; pa
  */
 export function createJoinMetrics(registry: Registry, readings: () => JoinReadings | undefined) {
   const registers = [registry];
+  const gaugeOf = (name: string, help: string, read: (source: JoinReadings) => number | Promise<number>) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const source = readings();
+        if (source) this.set(await read(source));
+      },
+    });
   return {
     customerRecords: new Counter({
       name: "stedi_join_customer_records_total",
@@ -32,33 +42,13 @@ export function createJoinMetrics(registry: Registry, readings: () => JoinReadin
       help: "Records committed to the dead-letter topic.",
       registers,
     }),
-    waiting: new Gauge({
-      name: "stedi_join_waiting_events",
-      help: "Risk events waiting for their customer.",
-      registers,
-      async collect() {
-        const source = readings();
-        if (source) this.set(await source.waiting());
-      },
-    }),
-    customers: new Gauge({
-      name: "stedi_join_customers",
-      help: "Customers in the table.",
-      registers,
-      collect() {
-        const source = readings();
-        if (source) this.set(source.customers());
-      },
-    }),
-    partitions: new Gauge({
-      name: "stedi_join_partitions_owned",
-      help: "Risk-event partitions this instance owns.",
-      registers,
-      collect() {
-        const source = readings();
-        if (source) this.set(source.partitions());
-      },
-    }),
+    waiting: gaugeOf("stedi_join_waiting_events", "Risk events waiting for their customer.", (r) =>
+      r.waiting(),
+    ),
+    customers: gaugeOf("stedi_join_customers", "Customers in the table.", (r) => r.customers()),
+    partitions: gaugeOf("stedi_join_partitions_owned", "Risk-event partitions this instance owns.", (r) =>
+      r.partitions(),
+    ),
     lag: new Gauge({
       name: "stedi_join_lag_records",
       help: "Records between the last commit and the partition's end, per partition.",
