@@ -28,15 +28,15 @@ import {
   stepReplication,
 } from "../core/connector/replication-plan.js";
 import { encodeSnapshotRecords, maxSnapshotRecordBytes } from "../core/connector/snapshot-record.js";
-import { encodePosition, positionKey } from "../core/connector/source-position.js";
+import { positionKey } from "../core/connector/source-position.js";
 import { decodeRdb } from "../core/redis/rdb.js";
 import type { ReplicationEvent } from "../core/redis/replication-stream.js";
-import { createSerial } from "../core/serial.js";
-import { describeCause, StediError } from "../errors.js";
+import { describeCause } from "../errors.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { createStdout } from "./output.js";
 import { createRedisSourceMetrics } from "./redis-source-metrics.js";
 import { ensureSourceTopics, readStoredPosition } from "./redis-source-offsets.js";
+import { createSourcePublisher, type SourcePublisher } from "./redis-source-publisher.js";
 import { serveMetrics } from "./serve-metrics.js";
 
 export type RedisSourceCounts = {
@@ -47,11 +47,8 @@ export type RedisSourceCounts = {
   reconnects: number;
 };
 
-/** Flush triggers: whichever comes first. A flush is one transaction holding everything pending. */
+/** A flush (one transaction holding everything pending) at least this often; sooner when many records wait. */
 const flushEveryMs = 100;
-const flushAtRecords = 10_000;
-/** Stop reading Redis above this many pending records, until a flush brings them down. */
-const pauseAtRecords = 50_000;
 const reconnectDelaysMs = [250, 500, 1000, 2000, 5000];
 
 export async function runRedisSource(options: {
@@ -76,14 +73,13 @@ export async function runRedisSource(options: {
 
   // Declared here for the metrics, which read them at each scrape; set as the run goes.
   let position: ReplicationPosition | undefined;
-  let committed: ReplicationPosition | undefined;
-  let pending: ConnectorRecord[] = [];
+  let publisher: SourcePublisher | undefined;
   let link: ReplicationLink | undefined;
   const registry = createMetricsRegistry();
   const metrics = createRedisSourceMetrics(registry, {
     position: () => position?.offset,
-    committed: () => committed?.offset,
-    pending: () => pending.length,
+    committed: () => publisher?.committed?.offset,
+    pending: () => publisher?.pendingCount ?? 0,
     connected: () => link !== undefined,
   });
   // Served from the start, so /ready says "not yet" while Kafka and Redis are being reached.
@@ -126,60 +122,35 @@ export async function runRedisSource(options: {
   let replication = start.state;
   // replication.position, for the Kafka side: the position after the last event handled.
   position = replication.position;
-  committed = stored;
   const stdout = createStdout(lifecycle);
   const warned = new Set<string>();
 
   const fail = (error: unknown) => lifecycle.stop({ kind: "failure", error });
 
   // ---- Kafka side: one transaction per flush, records and position together.
-  const serial = createSerial();
-  let flushQueued = false;
-  let flushing = false;
-  let paused = false;
-
-  const flushNow = async () => {
-    flushQueued = false;
-    const records = pending;
-    const at = position;
-    if (!at || (records.length === 0 && samePosition(at, committed))) return;
-    pending = [];
-    flushing = true;
-    try {
-      await publish(kafkaWriter, {
-        topic,
-        records,
-        offsets: { topic: source.offsetsTopic, key, value: encodePosition(at) },
-      });
-    } finally {
-      flushing = false;
-    }
-    committed = at;
-    counts.published += records.length;
-    metrics.published.inc(records.length);
-    if (common.json)
-      for (const record of records)
-        stdout.write(`{"key":${JSON.stringify(record.key)},"value":${record.value}}\n`);
-    if (paused && pending.length < pauseAtRecords / 2) {
-      paused = false;
-      link?.resume();
-    }
-  };
-  const requestFlush = () => {
-    if (flushQueued || lifecycle.isStopping) return;
-    flushQueued = true;
-    serial(flushNow).catch(fail);
-  };
-
-  const enqueue = (record: ConnectorRecord) => {
-    pending.push(record);
-    lifecycle.markActivity();
-    if (pending.length >= flushAtRecords) requestFlush();
-    if (!paused && pending.length >= pauseAtRecords) {
-      paused = true;
-      link?.pause();
-    }
-  };
+  const kafkaSide = createSourcePublisher({
+    writer: kafkaWriter,
+    topic,
+    offsetsTopic: source.offsetsTopic,
+    key,
+    stored,
+    position: () => position,
+    isStopping: () => lifecycle.isStopping,
+    markActivity: () => lifecycle.markActivity(),
+    pauseReading: () => link?.pause(),
+    resumeReading: () => link?.resume(),
+    published(records) {
+      counts.published += records.length;
+      metrics.published.inc(records.length);
+      if (common.json)
+        for (const record of records)
+          stdout.write(`{"key":${JSON.stringify(record.key)},"value":${record.value}}\n`);
+    },
+    fail,
+  });
+  publisher = kafkaSide;
+  const enqueue = (record: ConnectorRecord) => kafkaSide.enqueue(record);
+  const requestFlush = () => kafkaSide.requestFlush();
 
   // ---- Redis side: every event, in stream order, synchronously; replication-plan decides.
   const apply = (effect: ReplicationEffect) => {
@@ -284,7 +255,7 @@ export async function runRedisSource(options: {
     reporter.close();
     return counts;
   }
-  lifecycle.watchIdle(common.exitOnIdleMs, () => pending.length === 0 && !flushQueued && !flushing);
+  lifecycle.watchIdle(common.exitOnIdleMs, () => kafkaSide.idle());
   const connected = keepConnected({
     first: link,
     connect,
@@ -293,7 +264,7 @@ export async function runRedisSource(options: {
     redis,
     lost: () => {
       link = undefined;
-      paused = false;
+      kafkaSide.linkReplaced();
     },
     reconnected: (current) => {
       link = current;
@@ -304,11 +275,11 @@ export async function runRedisSource(options: {
 
   const timers = [
     setInterval(() => {
-      if (pending.length > 0 || (position && !samePosition(position, committed))) requestFlush();
+      if (kafkaSide.behind()) requestFlush();
     }, flushEveryMs),
     setInterval(() => {
       reporter.status(
-        `redis-source: ${counts.published} published, ${pending.length} pending, ${counts.skipped} skipped${position ? `, at ${describePosition(position)}` : ""}`,
+        `redis-source: ${counts.published} published, ${kafkaSide.pendingCount} pending, ${counts.skipped} skipped${position ? `, at ${describePosition(position)}` : ""}`,
       );
     }, 250),
   ];
@@ -324,7 +295,7 @@ export async function runRedisSource(options: {
   // continues from the last committed position instead.
   let lastFlush: unknown;
   if (reason.kind !== "failure") {
-    await serial(flushNow).catch((error: unknown) => {
+    await kafkaSide.flush().catch((error: unknown) => {
       lastFlush = error;
     });
   }
@@ -333,6 +304,7 @@ export async function runRedisSource(options: {
   reporter.close();
   if (reason.kind === "failure") throw reason.error;
   if (lastFlush !== undefined) throw lastFlush;
+  const committed = kafkaSide.committed;
   const skipped = [...counts.skippedByCommand].map(([name, count]) => `${name} ${count}`).join(", ");
   reporter.info(
     `redis-source: published ${counts.published} records (${counts.snapshotRecords} snapshot), skipped ${counts.skipped}${skipped ? ` (${skipped})` : ""}${committed ? `; position ${describePosition(committed)}` : ""}`,
@@ -402,41 +374,4 @@ async function drain(link: ReplicationLink, source: RedisSourceConfig, offset: (
   while (offset() < target && Date.now() < deadline) await sleep(10);
 }
 
-const samePosition = (a: ReplicationPosition, b: ReplicationPosition | undefined) =>
-  b !== undefined && a.replid === b.replid && a.offset === b.offset;
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Publishes records and the position they end at in one transaction (partition 0 always: the
- * stream is one ordered log, whatever the key).
- */
-async function publish(
-  writer: TransactionalWriter,
-  batch: {
-    topic: string;
-    records: ConnectorRecord[];
-    offsets: { topic: string; key: string; value: string };
-  },
-): Promise<void> {
-  try {
-    await writer.commit([
-      {
-        topic: batch.topic,
-        records: batch.records.map((record) => ({ key: record.key, value: record.value, partition: 0 })),
-      },
-      {
-        topic: batch.offsets.topic,
-        records: [{ key: batch.offsets.key, value: batch.offsets.value, partition: 0 }],
-      },
-    ]);
-  } catch (error) {
-    if (error instanceof StediError && error.code === "fenced") {
-      throw new StediError("fenced", "another redis-source took over this Redis and topic (fenced)", {
-        hint: "run one redis-source per Redis server and topic",
-        cause: error,
-      });
-    }
-    throw error;
-  }
-}
