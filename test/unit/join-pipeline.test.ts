@@ -763,6 +763,28 @@ describe("join: a customer checkpoint in --state-dir", () => {
     await expectExactlyOnce(admin, { expected: 6, deadLetters: 1 });
   });
 
+  it("warns once when the checkpoint cannot be written, and joins on", async () => {
+    const { memory, admin, addCustomers, addEvents } = await createCluster();
+    await addCustomers([k0]);
+    // A file where the folder should be: every write fails.
+    const blocked = join(stateDir, "not-a-folder");
+    await writeFile(blocked, "");
+    const a = startJoin(memory, "a", 60_000, blocked);
+    await until(memory, () => a.reporter.warnings.length > 0, "the failed write is reported");
+    await addEvents(0, [k0]);
+    await addCustomers([k1]);
+    await addEvents(1, [k1]);
+    await memory.runUntilIdle();
+    await vi.advanceTimersByTimeAsync(30_000);
+    await memory.runUntilIdle();
+    const counts = await a.stop();
+    expect(a.reporter.warnings).toEqual([
+      expect.stringMatching(/^join: cannot write the customer checkpoint .*not-a-folder.*: /),
+    ]);
+    expect(counts.joined).toBe(2);
+    await expectExactlyOnce(admin, { expected: 2, deadLetters: 0 });
+  });
+
   it("rebuilds from the topic, saying why, from a corrupt file or a checkpoint of another topic's records", async () => {
     const first = await createCluster();
     await first.addCustomers([k0, k1]);
