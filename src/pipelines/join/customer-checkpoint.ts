@@ -4,7 +4,7 @@
 
 import { randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { KafkaPort, OffsetRange } from "../../adapters/kafka/index.js";
 import {
@@ -87,7 +87,7 @@ export async function restoreCustomerCheckpoint(options: {
  * survives a power cut where the file system allows).
  */
 export async function writeCheckpointFile(path: string, parts: readonly Uint8Array[]): Promise<void> {
-  const folder = join(path, "..");
+  const folder = dirname(path);
   await mkdir(folder, { recursive: true });
   const temporary = `${path}.${randomUUID().slice(0, 8)}.tmp`;
   try {
