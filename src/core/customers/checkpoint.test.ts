@@ -136,6 +136,13 @@ describe("customer checkpoint codec", () => {
     flipped[flipped.length - 10] = (flipped[flipped.length - 10] as number) ^ 1;
     expect(reason(flipped)).toBe("checksum mismatch");
     expect(reason(bytes, "other-topic")).toBe("taken of topic redis-server, not other-topic");
+    const badTime = concat(
+      encodeCheckpoint(
+        { topic: "t", takenAt: 1e300, partitions: [], table: smallTable().exportState() },
+        crc32,
+      ),
+    );
+    expect(reason(badTime, "t")).toBe("malformed header");
   });
 
   it("rejects arrays that do not make a table even when the checksum is right", () => {

@@ -57,7 +57,8 @@ const fingerprintSchema = z.object({
 
 const headerSchema = z.object({
   topic: z.string(),
-  takenAt: z.number(),
+  // Within what a Date can show: the time goes into a log line.
+  takenAt: z.number().int().min(0).max(8.64e15),
   littleEndian: z.boolean(),
   partitions: z.array(
     z.object({
