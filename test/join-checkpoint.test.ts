@@ -15,14 +15,17 @@ import { connectorZadd, customerJson } from "./fixtures.js";
 import { runStedi } from "./support/cli.js";
 import {
   badCustomerRecord,
+  captureStderr,
   check,
   customerEmail,
   customerRecords,
   eventRecords,
+  exited,
   expectExactlyOnce,
   joinTopics,
   seeded,
   sleep,
+  startJoin,
   summary,
 } from "./support/faults.js";
 import { joinArgs } from "./support/join-args.js";
@@ -178,4 +181,64 @@ describe("join with a customer checkpoint", () => {
     const report = await expectChecked("after the topic was recreated", recreated);
     expect(report.expected).toBe(1000);
   });
+
+  it("keeps every score exactly once through 5 SIGKILLs, each restart from the checkpoint its predecessors left", async () => {
+    const random = seeded(31);
+    const topics = await joinTopics(helpers, "ckpt-kill", 3);
+    const group = `ckpt-kill-${randomUUID().slice(0, 8)}`;
+    const stateDir = await mkdtemp(join(tmpdir(), "stedi-state-"));
+    stateDirs.push(stateDir);
+    const extra = ["--state-dir", stateDir];
+    await helpers.produce(topics.redis, [
+      ...customerRecords(0, 500),
+      ...Array.from({ length: 10 }, (_, index) => badCustomerRecord(index)),
+    ]);
+    // Customers and bad customer records keep coming while the join is killed and restarted, so
+    // that restarts find checkpoints behind the topic; a tenth of the events wait for them.
+    const events = [
+      ...eventRecords(random, 9000, 500),
+      ...eventRecords(random, 1000, 100).map((record) => ({
+        ...record,
+        value: String(record.value).replace(
+          /Customer(\d+)@/,
+          (_, index) => `Customer${500 + Number(index)}@`,
+        ),
+      })),
+    ].sort(() => random() - 0.5);
+    const producing = (async () => {
+      for (let start = 0; start < events.length; start += 500) {
+        await helpers.produce(topics.events, events.slice(start, start + 500));
+        await sleep(400);
+      }
+    })();
+    const lateCustomers = (async () => {
+      for (let step = 0; step < 4; step += 1) {
+        await sleep(1500);
+        await helpers.produce(topics.redis, [
+          ...customerRecords(500 + step * 25, 525 + step * 25),
+          badCustomerRecord(10 + step),
+        ]);
+      }
+    })();
+    const restored: string[] = [];
+    for (let kills = 0; kills < 5; kills += 1) {
+      const child = startJoin(topics, { brokers, group, extra });
+      const stderr = captureStderr(child);
+      await sleep(1500 + random() * 2000);
+      child.kill("SIGKILL");
+      await exited(child);
+      restored.push(...checkpointLine(stderr()));
+    }
+    await Promise.all([producing, lateCustomers]);
+    const final = startJoin(topics, { brokers, group, extra: [...extra, "--exit-on-idle", "4000"] });
+    const finalStderr = captureStderr(final);
+    expect(await exited(final), finalStderr()).toBe(0);
+    restored.push(...checkpointLine(finalStderr()));
+    console.log(restored.map((line) => line.replace(/ \/\S+\.customers/, "")).join("\n"));
+    // The later runs started from a checkpoint an earlier, killed run wrote.
+    expect(restored.filter((line) => / customers from checkpoint /.test(line)).length).toBeGreaterThan(0);
+    const report = await expectChecked("5 × SIGKILL with a checkpoint", topics);
+    expect(report.expected).toBe(10_000);
+    expect(report.bad.length).toBe(14);
+  }, 180_000);
 });
