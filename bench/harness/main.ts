@@ -17,6 +17,7 @@ import { projectRoot } from "./paths.js";
 import { liveChildren, refuseNewChildren, signalAll } from "./processes.js";
 import { chartInput, renderReport } from "./report.js";
 import { type BenchResult, evaluateTargets } from "./results.js";
+import { runRestart } from "./restart.js";
 import { runRss } from "./rss.js";
 import { runSaturation } from "./saturation.js";
 import { runSoak, type SoakOptions } from "./soak.js";
@@ -186,6 +187,10 @@ async function main() {
   if (options.only.includes("rss")) {
     const rss = await attempt("rss", () => runRss(context));
     if (rss) partial.rss = rss;
+  }
+  if (options.only.includes("restart")) {
+    const restart = await attempt("restart", () => runRestart(context));
+    if (restart) partial.restart = restart;
   }
   // Interrupted: leave() is deleting everything and will exit; there is nothing complete to report.
   if (leaving) return;

@@ -20,7 +20,8 @@ describe("parseBenchArgs", () => {
       warmupSeconds: 2,
       rssCustomers: [100_000, 1_000_000],
       rssEvents: 1_000_000,
-      only: ["saturation", "latency", "rss"],
+      restartCustomers: 1_000_000,
+      only: ["saturation", "latency", "rss", "restart"],
       vsSpark: false,
       quick: false,
       keepStack: false,
@@ -51,7 +52,9 @@ describe("parseBenchArgs", () => {
       "--rates",
       "500, 2000",
       "--only",
-      "rss,saturation",
+      "rss,restart,saturation",
+      "--restart-customers",
+      "20000",
       "--vs",
       "spark",
       "--node-args=--cpu-prof  --max-old-space-size=200",
@@ -59,7 +62,8 @@ describe("parseBenchArgs", () => {
       "0",
     ]);
     expect(options.rates).toEqual([500, 2000]);
-    expect(options.only).toEqual(["saturation", "rss"]);
+    expect(options.only).toEqual(["saturation", "rss", "restart"]);
+    expect(options.restartCustomers).toBe(20_000);
     expect(options.vsSpark).toBe(true);
     expect(options.nodeArgs).toEqual(["--cpu-prof", "--max-old-space-size=200"]);
     expect(options.warmupSeconds).toBe(0);

@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { clusterBrokers, type SoakOptions } from "./soak.js";
 
-export const parts = ["saturation", "latency", "rss"] as const;
+export const parts = ["saturation", "latency", "rss", "restart"] as const;
 export type Part = (typeof parts)[number];
 
 export type BenchOptions = {
@@ -26,6 +26,8 @@ export type BenchOptions = {
   rssCustomers: number[];
   rssEvents: number;
   rssSteps: number;
+  /** Customers in the table of the restart runs (with and without a checkpoint, `repeat` rounds). */
+  restartCustomers: number;
   only: Part[];
   vsSpark: boolean;
   sparkTimeoutMs: number;
@@ -46,6 +48,7 @@ const full = {
   rssCustomers: [100_000, 1_000_000],
   rssEvents: 1_000_000,
   rssSteps: 4,
+  restartCustomers: 1_000_000,
 };
 
 /** The full run, smaller: fewer events, one round, shorter rates. */
@@ -68,6 +71,8 @@ broker, in one run:
               join logic, run the same way
   latency     open-loop offered rates; output arrival at a probe consumer − the event's intended send time
   rss         VmRSS/VmHWM of the join with 100k and 1M customers, and as risk events grow
+  restart     spawn → first output of a restarted join with 1M customers, with and without its
+              customer checkpoint (--state-dir), --repeat rounds
   startup     spawn → first output, broker already up (from the saturation runs)
 Results: tables on stdout, JSON and an HTML report with charts under bench/results/. The local Kafka
 is started when it is not running (scripts/stack.sh up) and stopped at the end, also after Ctrl-C or
@@ -85,7 +90,8 @@ options (full defaults; --quick defaults in brackets):
   --rss-customers a,b          table sizes of the memory runs                 100000,1000000
   --rss-events M               risk events fed to each memory run             1000000 [200000]
   --rss-steps K                steps the memory runs' events are fed in       4 [2]
-  --only part,…                run only some of: saturation, latency, rss
+  --restart-customers N        table size of the restart runs                 1000000
+  --only part,…                run only some of: saturation, latency, rss, restart
   --vs spark                   also run the Spark join (bench/harness/spark.ts) on the same input topics
   --spark-timeout S            seconds to wait for Spark                      900
   --partitions P               partitions of the risk-event topics            2
@@ -152,6 +158,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       "rss-customers": { type: "string" },
       "rss-events": { type: "string" },
       "rss-steps": { type: "string" },
+      "restart-customers": { type: "string" },
       only: { type: "string" },
       vs: { type: "string" },
       "spark-timeout": { type: "string" },
@@ -240,6 +247,10 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
         values["rss-events"] === undefined ? base.rssEvents : positiveInt("rss-events", values["rss-events"]),
       rssSteps:
         values["rss-steps"] === undefined ? base.rssSteps : positiveInt("rss-steps", values["rss-steps"]),
+      restartCustomers:
+        values["restart-customers"] === undefined
+          ? base.restartCustomers
+          : positiveInt("restart-customers", values["restart-customers"]),
       only: parts.filter((part) => only.includes(part)),
       vsSpark: values.vs === "spark",
       sparkTimeoutMs:

@@ -64,6 +64,8 @@ export function spawnJoin(options: {
   dlqTopic: string;
   group: string;
   exitOnIdleMs?: number;
+  /** Where the join keeps its customer checkpoint (--state-dir); none when absent. */
+  stateDir?: string;
   nodeArgs: string[];
 }): Spawned {
   return spawnNode(
@@ -84,6 +86,7 @@ export function spawnJoin(options: {
       "--group",
       options.group,
       ...(options.exitOnIdleMs === undefined ? [] : ["--exit-on-idle", String(options.exitOnIdleMs)]),
+      ...(options.stateDir === undefined ? [] : ["--state-dir", options.stateDir]),
       "--no-log",
     ],
     "stedi join",

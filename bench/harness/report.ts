@@ -155,6 +155,23 @@ export function renderReport(result: BenchResult): string {
       `memory of stedi join: VmRSS in MiB once loaded and after each step of events (max during the step)\n${table.toString()}`,
     );
   }
+  if (result.restart) {
+    const restart = result.restart;
+    const table = plainTable(["restart", "spawn → first output, median", "runs"]);
+    table.push([
+      "without the checkpoint",
+      `${n(median(restart.withoutMs))} ms`,
+      restart.withoutMs.map((ms) => n(ms)).join(", "),
+    ]);
+    table.push([
+      "from the checkpoint",
+      `${n(median(restart.withMs))} ms`,
+      restart.withMs.map((ms) => n(ms)).join(", "),
+    ]);
+    sections.push(
+      `restart of stedi join over ${n(restart.customers)} customers (checkpoint ${n(restart.checkpointBytes / 2 ** 20, 1)} MiB; the group's first run ${n(restart.firstRunMs)} ms)\n${table.toString()}`,
+    );
+  }
   const targets = plainTable(["target (2 cores, broker on the same machine)", "measured", "verdict"]);
   for (const row of result.targets) {
     targets.push([row.target, row.measured, row.pass === undefined ? "N/A" : row.pass ? "PASS" : "MISS"]);

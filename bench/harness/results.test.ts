@@ -135,6 +135,13 @@ describe("evaluateTargets", () => {
           growthMiB: 20,
         },
       ],
+      restart: {
+        customers: 1_000_000,
+        firstRunMs: 6000,
+        checkpointBytes: 44e6,
+        withoutMs: [5000, 7000, 6000],
+        withMs: [900, 1200, 700],
+      },
     });
     expect(rows.map((row) => [row.target, row.pass])).toEqual([
       ["saturation ≥ 100k events/s", true],
@@ -144,7 +151,9 @@ describe("evaluateTargets", () => {
       ["≤ 150 MB RSS with 1M customers", false],
       ["flat RSS as events grow (≤ +10 %)", false],
       ["first output ≤ 1 s after start", true],
+      ["first output ≤ 1 s on a restart with 1M customers", true],
     ]);
+    expect(rows[7]?.measured).toBe("900 ms from the checkpoint (6,000 ms without), median of 3");
     expect(rows[1]?.measured).toMatch(/^4\.00×/);
     expect(rows[4]?.measured).toBe("peak 170 MiB = 178 MB; copy-only pipe, no customers: 100 MiB");
     expect(rows[5]?.measured).toBe(
@@ -154,7 +163,7 @@ describe("evaluateTargets", () => {
 
   it("lists targets of parts that did not run as not measured", () => {
     const rows = evaluateTargets(base);
-    expect(rows).toHaveLength(7);
+    expect(rows).toHaveLength(8);
     expect(rows.every((row) => row.pass === undefined)).toBe(true);
   });
 });

@@ -127,11 +127,18 @@ export function addJoin(program: Command, env: Environment): void {
         "also print joined rows as Spark-style tables and append them to logs/kafkajoin.log",
       ),
     )
+    .addOption(
+      new Option(
+        "--state-dir <dir>",
+        "keep a checkpoint of the customer table here, so a restart reads only what is new (env STEDI_STATE_DIR, default none)",
+      ),
+    )
     .addHelpText(
       "after",
       helpFooter([
         "stedi join",
         "stedi join --console",
+        "stedi join --state-dir /var/lib/stedi   # restarts start from a customer checkpoint",
         "stedi join --group stedi-join --wait 30s --brokers kafka1:9092,kafka2:9092",
         "stedi join --json --exit-on-idle 3000 > joined.jsonl",
         "stedi join --metrics-port 9464    # then: curl 127.0.0.1:9464/metrics",
@@ -140,7 +147,7 @@ export function addJoin(program: Command, env: Environment): void {
     )
     .action(async (flags: CommonFlags & JoinFlags) => {
       const common = resolveCommonConfig(flags, env);
-      const joinConfig = resolveJoinConfig(flags);
+      const joinConfig = resolveJoinConfig(flags, env);
       const { runJoin } = await import("../pipelines/join/join.js");
       await withSignals((lifecycle) =>
         runJoin({ common, join: joinConfig, reporter: reporterFor(flags, env), lifecycle }),

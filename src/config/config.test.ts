@@ -110,9 +110,16 @@ describe("console and join options", () => {
     expect(resolveJoinConfig({})).toEqual({
       waitMs: 60_000,
       console: false,
+      stateDir: undefined,
+      checkpointIntervalMs: 30_000,
       metricsPort: undefined,
       metricsHost: "127.0.0.1",
     });
+    expect(resolveJoinConfig({}, { STEDI_STATE_DIR: "/var/lib/stedi" }).stateDir).toBe("/var/lib/stedi");
+    expect(resolveJoinConfig({ stateDir: "state" }, { STEDI_STATE_DIR: "/var/lib/stedi" }).stateDir).toBe(
+      "state",
+    );
+    expect(() => resolveJoinConfig({}, { STEDI_STATE_DIR: "" })).toThrowError("--state-dir is empty");
     expect(resolveJoinConfig({ metricsPort: "9400" })).toMatchObject({ metricsPort: 9400 });
     expect(() => resolveJoinConfig({ metricsPort: "70000" })).toThrowError("--metrics-port");
     expect(() => resolveJoinConfig({ wait: "later" })).toThrowError("--wait");

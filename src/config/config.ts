@@ -15,6 +15,8 @@ export const defaults = {
   connectTimeoutMs: 10_000,
   joinGroup: "stedi-join",
   waitMs: 60_000,
+  /** How often the join rewrites its customer checkpoint when the table changed (with --state-dir). */
+  checkpointIntervalMs: 30_000,
   rows: 20,
   triggerMs: 500,
   metricsHost: "127.0.0.1",
@@ -222,11 +224,14 @@ export const resolveMetricsConfig = (flags: MetricsFlags): MetricsConfig =>
 export const joinConfigSchema = z.object({
   waitMs: positiveInt("--wait"),
   console: z.boolean(),
+  /** Where the customer checkpoint lives; undefined: none is kept, every start reads the topic whole. */
+  stateDir: z.string().min(1, "--state-dir is empty").optional(),
+  checkpointIntervalMs: positiveInt("the checkpoint interval"),
   ...metricsConfigSchema.shape,
 });
 export type JoinConfig = z.infer<typeof joinConfigSchema>;
 
-export type JoinFlags = { wait?: string; console?: boolean } & MetricsFlags;
+export type JoinFlags = { wait?: string; console?: boolean; stateDir?: string } & MetricsFlags;
 
 /** `--wait` takes milliseconds or a unit: 500ms, 60s, 2m. */
 export function parseDuration(text: string): number | string {
@@ -236,9 +241,11 @@ export function parseDuration(text: string): number | string {
   return Math.round(Number(match[1]) * factor);
 }
 
-export const resolveJoinConfig = (flags: JoinFlags): JoinConfig =>
+export const resolveJoinConfig = (flags: JoinFlags, env: Environment = {}): JoinConfig =>
   parseOrThrow(joinConfigSchema, {
     waitMs: flags.wait === undefined ? defaults.waitMs : parseDuration(flags.wait),
     console: flags.console ?? false,
+    stateDir: flags.stateDir ?? env.STEDI_STATE_DIR,
+    checkpointIntervalMs: defaults.checkpointIntervalMs,
     ...metricsInput(flags),
   });

@@ -585,6 +585,69 @@ export function describeKafkaPortConformance(
       expect(batches.flat().at(-1)).toBe("1");
     });
 
+    it("starts partitions where startAt says, ahead of committed offsets, and as usual where it says nothing", async () => {
+      const topic = await freshTopic("start-at", 3);
+      const plain = track(await port().createProducer());
+      const groupId = freshGroup("start-at");
+      await plain.send([
+        ...to(topic, ["a0", "a1", "a2", "a3", "a4"], 0),
+        ...to(topic, ["b0", "b1", "b2"], 1),
+        ...to(topic, ["c0", "c1"], 2),
+      ]);
+      const committer = await writer(`${topic}-w`);
+      await committer.commit([], { groupId, topic, partition: 0, nextOffset: "1" });
+      const starts = new Map([
+        [0, 3],
+        // Past the end: where fromBeginning says.
+        [1, 100],
+      ]);
+      const reader = await collect([topic], {
+        groupId,
+        startAt: (_topic, partition) => starts.get(partition),
+      });
+      await reader.readThrough(topic, 5, 0);
+      await reader.readThrough(topic, 3, 1);
+      await reader.readThrough(topic, 2, 2);
+      expect([...reader.values()].sort()).toEqual(["a3", "a4", "b0", "b1", "b2", "c0", "c1"]);
+    });
+
+    it("reads the committed record at given offsets, and nothing where none is", async () => {
+      const topic = await freshTopic("read-at", 3);
+      const plain = track(await port().createProducer());
+      await plain.send([...to(topic, ["a0", "a1", "a2"], 0), ...to(topic, ["b0"], 1)]);
+      const w = await writer(`${topic}-w`);
+      const aborted = await w.begin();
+      await aborted.send(to(topic, ["aborted"], 2));
+      await aborted.abort();
+      await w.commit(to(topic, ["c2"], 2));
+      // aborted (0), its abort marker (1), c2 (2), its commit marker (3).
+      await waitForEnd(topic, 4, 2);
+      const found = await port().readRecordsAt(
+        topic,
+        new Map([
+          [0, 1],
+          [1, 1],
+          [2, 0],
+        ]),
+      );
+      expect(text(found.get(0)?.value ?? null)).toBe("a1");
+      expect(found.get(0)?.offset).toBe("1");
+      expect(found.get(0)?.timestamp).toMatch(/^\d+$/);
+      expect(found.has(1) && found.get(1) === undefined).toBe(true);
+      expect(found.has(2) && found.get(2) === undefined).toBe(true);
+      const again = await port().readRecordsAt(
+        topic,
+        new Map([
+          [0, 2],
+          [2, 2],
+        ]),
+      );
+      expect(text(again.get(0)?.value ?? null)).toBe("a2");
+      expect(text(again.get(2)?.value ?? null)).toBe("c2");
+      const marker = await port().readRecordsAt(topic, new Map([[2, 1]]));
+      expect(marker.has(2) && marker.get(2) === undefined).toBe(true);
+    });
+
     it("spreads a group's partitions over its members, telling each of its share", async () => {
       const topic = await freshTopic("members", 4);
       const groupId = freshGroup("members");

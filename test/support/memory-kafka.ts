@@ -653,13 +653,17 @@ class Cluster {
       // Stopped while waiting for a slot: the partition was reassigned or the consumer stops.
       if (!loop.active) return undefined;
       if (loop.position === undefined || loop.position > log.end) {
+        const start = loop.position === undefined ? options.startAt?.(log.topic, log.partition) : undefined;
         const committed = this.committedOffset(member.group.id, log.topic, log.partition);
+        const fallback = options.fromBeginning ? 0 : log.stableEnd;
         loop.position =
-          committed !== undefined && Number(committed) <= log.end
-            ? Number(committed)
-            : options.fromBeginning
-              ? 0
-              : log.stableEnd;
+          start !== undefined
+            ? start <= log.end
+              ? start
+              : fallback
+            : committed !== undefined && Number(committed) <= log.end
+              ? Number(committed)
+              : fallback;
       }
       const from = loop.position;
       const until = log.stableEnd;
@@ -1061,6 +1065,17 @@ export function createMemoryKafka(options: MemoryKafkaOptions = {}): MemoryKafka
           "describing configs",
           () => new Map(Object.entries(cluster.topicOrFail(topic).configs)),
         ),
+      readRecordsAt: (topic, offsets) =>
+        call(host, host.state, "reading records", () => {
+          const logs = cluster.topicOrFail(topic).logs;
+          const found = new Map<number, ConsumedRecord | undefined>();
+          for (const [partition, offset] of offsets) {
+            const log = logs[partition];
+            const first = log === undefined ? undefined : log.read(offset, log.stableEnd, 1).records[0];
+            found.set(partition, first?.offset === String(offset) ? first : undefined);
+          }
+          return found;
+        }),
       readToEnd: async (topic, onBatch) => {
         await call(host, host.state, "reading", () => cluster.topicOrFail(topic));
         await readToEnd(topic, onBatch);

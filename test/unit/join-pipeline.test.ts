@@ -3,6 +3,9 @@
 // the independent output checker (every expected output exactly once, every bad input dead-lettered
 // exactly once, nothing else).
 
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type {
   ConsumedBatch,
@@ -124,7 +127,7 @@ const running: Lifecycle[] = [];
  * counts writers, remembers consumers by group and can hold a transaction open: timing the tests
  * need, without changing what the port does.
  */
-function startJoin(memory: MemoryKafka, name: string, waitMs: number) {
+function startJoin(memory: MemoryKafka, name: string, waitMs: number, stateDir?: string) {
   const port = memory.createPort(name);
   const consumers = new Map<string, GroupConsumer>();
   const writers = new Map<string, number>();
@@ -187,7 +190,7 @@ function startJoin(memory: MemoryKafka, name: string, waitMs: number) {
   const reporter = recordingReporter();
   const run = runJoin({
     common,
-    join: { waitMs, console: false, metricsHost: "127.0.0.1" },
+    join: { waitMs, console: false, metricsHost: "127.0.0.1", checkpointIntervalMs: 30_000, stateDir },
     reporter,
     lifecycle,
     kafka,
@@ -535,7 +538,7 @@ describe("join: the state topics read again after the state consumer rejoins", (
     );
 
     // Another member joining the state consumer's group makes it rejoin; it commits no offsets, so
-    // it reads the customers and the changelog from the start again.
+    // it reads the changelog from the start again (the customers from where it had got to).
     const stateGroup = [...a.consumers.keys()].find((id) => id.startsWith(`${group}.state.`));
     if (!stateGroup) throw new Error("no state consumer");
     await admin.ensureTopics(["unrelated"]);
@@ -561,7 +564,7 @@ describe("join: the state topics read again after the state consumer rejoins", (
     await memory.runUntilIdle();
     const readsFromStart = (topic: string) =>
       a.deliveries.filter((read) => read.topic === topic && read.partition === 0 && read.from === "0").length;
-    expect([readsFromStart(topics.redis), readsFromStart(changelog)]).toEqual([3, 3]);
+    expect([readsFromStart(topics.redis), readsFromStart(changelog)]).toEqual([1, 3]);
 
     await addCustomers([l1]);
     await memory.runUntilIdle();
@@ -687,5 +690,134 @@ describe("join: a step queued behind a failing transaction", () => {
     await advanceTo(memory, Date.now(), 2 * waitMs);
     await a.stop();
     await expectExactlyOnce(admin, { expected, deadLetters });
+  });
+});
+
+describe("join: a customer checkpoint in --state-dir", () => {
+  let stateDir: string;
+  beforeEach(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), "stedi-checkpoint-"));
+  });
+  afterEach(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  const checkpointLines = (instance: Instance) =>
+    instance.reporter.infos.filter((line) => / checkpoint /.test(line) && line.startsWith("join: "));
+  /** Starts an instance and lets it read its checkpoint (from disk, in real time) and settle. */
+  const startFrom = async (memory: MemoryKafka, name: string) => {
+    const instance = startJoin(memory, name, 60_000, stateDir);
+    await until(memory, () => checkpointLines(instance).length > 0, `${name} has read its checkpoint`);
+    await memory.runUntilIdle();
+    return instance;
+  };
+  const customerReadsFrom = (instance: Instance) =>
+    instance.deliveries.filter((read) => read.topic === topics.redis).map((read) => read.from);
+  const badCustomer = async (admin: KafkaPort) => {
+    const producer = await admin.createProducer();
+    await producer.send([{ topic: topics.redis, records: [{ key: null, value: "not a connector record" }] }]);
+  };
+
+  it("seeds the table on a restart and reads on from there, re-reading a bad record not yet dead-lettered", async () => {
+    const { memory, admin, addCustomers, addEvents } = await createCluster();
+    // Offsets 0, 1 (bad), 2.
+    await addCustomers([k0]);
+    await badCustomer(admin);
+    await addCustomers([k1]);
+    const a = await startFrom(memory, "a");
+    await addEvents(0, [k0, k1]);
+    await memory.runUntilIdle();
+    // The periodic work has not run (its timer is not moved): the bad record waits for its dead letter.
+    await a.stop();
+    expect(checkpointLines(a)).toEqual([
+      expect.stringMatching(
+        /^join: reading redis-server from the start: checkpoint .* not used \(no checkpoint yet\)$/,
+      ),
+    ]);
+    expect(deadLettersNow(memory)).toBe(0);
+
+    await addCustomers([l0]);
+    const b = await startFrom(memory, "b");
+    expect(checkpointLines(b)).toEqual([
+      expect.stringMatching(
+        /^join: 2 customers from checkpoint .*; reading redis-server on from offsets 0:1$/,
+      ),
+    ]);
+    // From the bad record on, never from the start.
+    expect(customerReadsFrom(b)[0]).toBe("1");
+    expect(customerReadsFrom(b)).not.toContain("0");
+    await addEvents(1, [k0, l0, k1]);
+    await advanceTo(memory, Date.now(), 1000);
+    expect(deadLettersNow(memory)).toBe(1);
+    await b.stop();
+
+    // Dead-lettered and marked: the next restart starts after everything.
+    const c = await startFrom(memory, "c");
+    expect(checkpointLines(c)).toEqual([
+      expect.stringMatching(/3 customers from checkpoint .* offsets 0:4$/),
+    ]);
+    expect(customerReadsFrom(c)).toEqual([]);
+    await addEvents(0, [l0]);
+    await advanceTo(memory, Date.now(), 1000);
+    await c.stop();
+    await expectExactlyOnce(admin, { expected: 6, deadLetters: 1 });
+  });
+
+  it("warns once when the checkpoint cannot be written, and joins on", async () => {
+    const { memory, admin, addCustomers, addEvents } = await createCluster();
+    await addCustomers([k0]);
+    // A file where the folder should be: every write fails.
+    const blocked = join(stateDir, "not-a-folder");
+    await writeFile(blocked, "");
+    const a = startJoin(memory, "a", 60_000, blocked);
+    await until(memory, () => a.reporter.warnings.length > 0, "the failed write is reported");
+    await addEvents(0, [k0]);
+    await addCustomers([k1]);
+    await addEvents(1, [k1]);
+    await memory.runUntilIdle();
+    await vi.advanceTimersByTimeAsync(30_000);
+    await memory.runUntilIdle();
+    const counts = await a.stop();
+    expect(a.reporter.warnings).toEqual([
+      expect.stringMatching(/^join: cannot write the customer checkpoint .*not-a-folder.*: /),
+    ]);
+    expect(counts.joined).toBe(2);
+    await expectExactlyOnce(admin, { expected: 2, deadLetters: 0 });
+  });
+
+  it("rebuilds from the topic, saying why, from a corrupt file or a checkpoint of another topic's records", async () => {
+    const first = await createCluster();
+    await first.addCustomers([k0, k1]);
+    const a = await startFrom(first.memory, "a");
+    await a.stop();
+    const [file] = await readdir(stateDir);
+    if (file === undefined) throw new Error("no checkpoint written");
+    const path = join(stateDir, file);
+    const intact = await readFile(path);
+
+    // The same topic name on another cluster (as after deleting and recreating it): other records.
+    const { memory, admin, addCustomers, addEvents } = await createCluster();
+    await addCustomers([l0, l1]);
+    const b = await startFrom(memory, "b");
+    expect(checkpointLines(b)).toEqual([
+      expect.stringMatching(
+        /not used \(partition 0: the record at offset 1 is not the one the checkpoint was taken after/,
+      ),
+    ]);
+    await addEvents(0, [l0, l1]);
+    await memory.runUntilIdle();
+    await b.stop();
+
+    const corrupt = Buffer.from(await readFile(path));
+    corrupt[corrupt.length >> 1] = (corrupt[corrupt.length >> 1] as number) ^ 0x10;
+    await writeFile(path, corrupt);
+    const c = await startFrom(memory, "c");
+    expect(checkpointLines(c)).toEqual([expect.stringMatching(/not used \(checksum mismatch\)$/)]);
+    expect(customerReadsFrom(c)[0]).toBe("0");
+    await addEvents(1, [l1]);
+    await memory.runUntilIdle();
+    await c.stop();
+    expect(intact.equals(await readFile(path))).toBe(false);
+    await expectExactlyOnce(admin, { expected: 3, deadLetters: 0 });
   });
 });

@@ -1,10 +1,17 @@
-// Consuming through kafkajs: group consumers with the port's callbacks, and reading a topic to its end.
+// Consuming through kafkajs: group consumers with the port's callbacks, reading a topic to its end,
+// and reading single records.
 
 import { randomUUID } from "node:crypto";
 import type { Consumer, KafkaMessage } from "kafkajs";
 import { offsetRanges } from "./kafkajs-admin.js";
 import { connectWithin, type KafkajsContext, withTimeout } from "./kafkajs-client.js";
-import type { ConsumedBatch, ConsumedRecord, GroupConsumer, GroupConsumerOptions } from "./port.js";
+import type {
+  ConsumedBatch,
+  ConsumedRecord,
+  GroupConsumer,
+  GroupConsumerOptions,
+  OffsetRange,
+} from "./port.js";
 
 export async function consume(client: KafkajsContext, options: GroupConsumerOptions): Promise<GroupConsumer> {
   const { kafka, connection, fail } = client;
@@ -25,6 +32,15 @@ export async function consume(client: KafkajsContext, options: GroupConsumerOpti
         partitions.map((partition) => `${topic}:${partition}`),
       ),
     );
+    // Seeks take effect at the next fetch; kafkajs drops a fetch of a partition still to seek.
+    if (options.startAt) {
+      for (const [topic, partitions] of assignment) {
+        for (const partition of partitions) {
+          const offset = options.startAt(topic, partition);
+          if (offset !== undefined) consumer.seek({ topic, partition, offset: String(offset) });
+        }
+      }
+    }
     options.onAssigned?.(assignment);
   });
   // Also after batches of transaction markers or aborted records only, which kafkajs resolves itself.
@@ -115,4 +131,70 @@ export async function readToEnd(
   } finally {
     await consumer.close();
   }
+}
+
+/**
+ * The record at each offset: a consumer of its own, each asked partition started at its offset,
+ * answered by its first fetch (the first record at or after the offset) or by a fetch that moved
+ * past the offset with no record (only markers or aborted records there). kafkajs has no fetch
+ * outside a consumer group; a group join costs tens of milliseconds on a broker whose initial
+ * rebalance delay is 0.
+ */
+export async function readRecordsAt(
+  client: KafkajsContext,
+  topic: string,
+  offsets: ReadonlyMap<number, number>,
+): Promise<Map<number, ConsumedRecord | undefined>> {
+  const { config, fail } = client;
+  const found = new Map<number, ConsumedRecord | undefined>();
+  const ranges: Map<number, OffsetRange> = await offsetRanges(client, topic);
+  const wanted = new Map<number, number>();
+  for (const [partition, offset] of offsets) {
+    const range = ranges.get(partition);
+    if (range === undefined || offset < range.low || offset >= range.high) found.set(partition, undefined);
+    else wanted.set(partition, offset);
+  }
+  if (wanted.size === 0) return found;
+  let done: () => void = () => undefined;
+  let failed: (error: Error) => void = () => undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  const answer = (partition: number, record: ConsumedRecord | undefined) => {
+    if (!wanted.has(partition)) return;
+    wanted.delete(partition);
+    found.set(partition, record);
+    if (wanted.size === 0) done();
+  };
+  const consumer = await consume(client, {
+    groupId: `stedi-read-at-${topic}-${randomUUID()}`,
+    topics: [topic],
+    // Partitions not asked for start at their end and fetch nothing.
+    fromBeginning: false,
+    autoCommit: false,
+    concurrency: Math.max(1, wanted.size),
+    startAt: (_topic, partition) => wanted.get(partition),
+    eachBatch: async (batch) => {
+      const offset = wanted.get(batch.partition);
+      if (offset !== undefined) {
+        const first = batch.records.find((record) => Number(record.offset) >= offset);
+        if (first !== undefined) answer(batch.partition, Number(first.offset) === offset ? first : undefined);
+      }
+      return batch.records.at(-1)?.offset;
+    },
+    onRead: (_topic, partition, next) => {
+      const offset = wanted.get(partition);
+      if (offset !== undefined && next > offset) answer(partition, undefined);
+    },
+    onFailure: failed,
+  });
+  try {
+    await withTimeout(finished, Math.max(config.connectTimeoutMs, 30_000), () =>
+      fail(`reading records of ${topic}`, new Error("timed out")),
+    );
+  } finally {
+    await consumer.close();
+  }
+  return found;
 }

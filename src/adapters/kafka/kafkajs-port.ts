@@ -16,7 +16,7 @@ import {
   topicConfigs,
 } from "./kafkajs-admin.js";
 import { connectWithin, createKafka, type KafkajsContext } from "./kafkajs-client.js";
-import { consume, readToEnd } from "./kafkajs-consumer.js";
+import { consume, readRecordsAt, readToEnd } from "./kafkajs-consumer.js";
 import { classifyKafkaError } from "./kafkajs-errors.js";
 import { patchesInstalled } from "./kafkajs-patches.js";
 import { createProducer, createTransactionalWriter } from "./kafkajs-producer.js";
@@ -77,6 +77,7 @@ export function createKafkaPort(config: KafkaPortConfig, clientId: string): Kafk
     groupState: (groupId) => groupState(client, groupId),
     topicConfigs: (topic) => topicConfigs(client, topic),
     readToEnd: (topic, onBatch) => readToEnd(client, topic, onBatch),
+    readRecordsAt: (topic, offsets) => readRecordsAt(client, topic, offsets),
     createProducer: (options) => createProducer(client, options),
     createTransactionalWriter: (transactionalId) => createTransactionalWriter(client, transactionalId),
     consume: (options) => consume(client, options),

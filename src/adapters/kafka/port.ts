@@ -107,6 +107,12 @@ export type GroupConsumerOptions = {
   topics: string[];
   /** Where a partition with no committed offset starts. */
   fromBeginning: boolean;
+  /**
+   * Where a partition starts each time it is assigned to this member, ahead of a committed offset
+   * (undefined: as without it). An offset outside the partition's records starts it where
+   * `fromBeginning` says, committed offsets ignored.
+   */
+  startAt?(topic: string, partition: number): number | undefined;
   /** Commit consumed offsets (after each batch handled) — false when transactions commit them, or nothing should. */
   autoCommit: boolean;
   /** Partitions handled at once. */
@@ -159,6 +165,14 @@ export interface KafkaPort {
    * handing over each fetched batch in order per partition.
    */
   readToEnd(topic: string, onBatch: (batch: ConsumedBatch) => void): Promise<void>;
+  /**
+   * The committed record at each given offset of a topic's partitions (read_committed), undefined
+   * where there is none: compacted away, deleted, aborted, a transaction marker, or past the end.
+   */
+  readRecordsAt(
+    topic: string,
+    offsets: ReadonlyMap<number, number>,
+  ): Promise<Map<number, ConsumedRecord | undefined>>;
   /**
    * An idempotent producer never writes a retried record twice, but kafkajs's fails for good (out of
    * order sequence numbers) when a retry meets a topic just created or a broker restarting.

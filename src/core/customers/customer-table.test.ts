@@ -78,4 +78,23 @@ describe("CustomerTable", () => {
     expect(table.birthYearOf("Bench.Customer999999@test.com")).toBe("1950");
     expect(table.bytes / table.size).toBeLessThan(48);
   });
+
+  it("exports a state that later upserts do not change, and makes an equal table from it", () => {
+    const table = new CustomerTable();
+    const before = new Map<string, string>();
+    for (let index = 0; index < 30_000; index += 1) {
+      const email = `${"y".repeat(index % 50)}${index}@test.com`;
+      table.upsert(email, "1950");
+      before.set(email, "1950");
+    }
+    const state = table.exportState();
+    // Updates and new emails, enough to fill the last chunk and to grow the index.
+    for (const email of before.keys()) table.upsert(email, "2000");
+    for (let index = 0; index < 40_000; index += 1) table.upsert(`later${index}@test.com`, "2001");
+    const restored = CustomerTable.fromState(state);
+    if (!restored.ok) throw new Error(restored.reason);
+    expect(restored.value.size).toBe(before.size);
+    for (const [email, year] of before) expect(restored.value.birthYearOf(email)).toBe(year);
+    expect(restored.value.birthYearOf("later0@test.com")).toBeUndefined();
+  });
 });

@@ -4,6 +4,8 @@
 // open-addressing hash index over them. About 45 bytes per customer (a JavaScript Map takes 80), no
 // copy of the emails as the table grows, and nothing for the garbage collector to trace.
 
+import { accept, type Decoded, reject } from "../result.js";
+
 const emptySlot = -1;
 const nonAscii = /[\u0080-\uffff]/;
 
@@ -45,6 +47,21 @@ function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   return finish(h);
 }
 
+/** Whether an email's length and bytes at `address` lie within `chunks` (as exported: the last one cut). */
+function emailFits(address: number, chunks: readonly Uint8Array[]): boolean {
+  const chunk = chunks[address >>> chunkBits];
+  if (chunk === undefined) return false;
+  let position = address & (chunkSize - 1);
+  let length = 0;
+  for (let shift = 0; shift <= 14; shift += 7) {
+    if (position >= chunk.length) return false;
+    const byte = chunk[position++] as number;
+    length |= (byte & 0x7f) << shift;
+    if (byte < 0x80) return position + length <= chunk.length;
+  }
+  return false;
+}
+
 /** An email as the table compares it: ASCII text as is (no copy), anything else as UTF-8 bytes. */
 type Key =
   | { ascii: string; bytes?: undefined; length: number; hash: number }
@@ -58,6 +75,23 @@ function keyOf(email: string): Key {
 
 /** Bytes of the length written before an email: seven bits per byte, low bits first. */
 const prefixLength = (length: number) => (length < 0x80 ? 1 : length < 0x4000 ? 2 : 3);
+
+/**
+ * A table's contents as a few arrays, for a checkpoint: restoring them is a handful of copies and
+ * one pass that rebuilds the hash index, not one upsert per customer.
+ */
+export type CustomerTableState = {
+  /** Email bytes behind their lengths: every chunk but the last is full size, the last is cut at its used length. */
+  chunks: readonly Uint8Array[];
+  /** Per customer, in entry order: where its email starts (chunk × 2^20 + position). */
+  addresses: Uint32Array;
+  /** Per customer, in entry order: the birth year. */
+  years: Int16Array;
+  /** The hash index: per slot an entry number and a tag of its key's hash, or -1. */
+  slots: Int32Array;
+};
+
+export const customerTableChunkSize = chunkSize;
 
 export class CustomerTable {
   private readonly chunks: Uint8Array[] = [];
@@ -211,6 +245,80 @@ export class CustomerTable {
     this.years[entry] = birthYear;
     this.slots[slot] = tagOf(key.hash) | entry;
     this.count += 1;
+  }
+
+  /**
+   * The table's contents at this moment. The chunks are shared, not copied: bytes below a chunk's
+   * used length never change (emails are only appended, and an update changes a birth year only),
+   * so a caller may write them out later while the table keeps changing. The other arrays are copies.
+   */
+  exportState(): CustomerTableState {
+    const last = this.chunks.length - 1;
+    return {
+      chunks: this.chunks.map((chunk, index) => (index === last ? chunk.subarray(0, this.chunkUsed) : chunk)),
+      addresses: this.addresses.slice(0, this.count),
+      years: this.years.slice(0, this.count),
+      slots: this.slots.slice(),
+    };
+  }
+
+  /**
+   * A table holding exactly `state` (as `exportState` gave it), or the reason it cannot be one: a
+   * chunk of the wrong size, an address outside the bytes, an index that does not name every
+   * customer once or is too full to probe. The index is taken as stored (rebuilding it costs about
+   * as much as a third of a million upserts); the caller guards against bytes changed on disk with
+   * a checksum. The arrays are copied, so the table owns what it holds and takes further upserts.
+   * Never throws on bad state.
+   */
+  static fromState(state: CustomerTableState): Decoded<CustomerTable> {
+    const { chunks, addresses, years, slots } = state;
+    const count = addresses.length;
+    if (years.length !== count) return reject(`${count} addresses but ${years.length} birth years`);
+    if (count > maxCustomers) return reject(`${count} customers, more than a table holds`);
+    if (count > 0 && chunks.length === 0) return reject(`${count} customers but no email bytes`);
+    for (const [index, chunk] of chunks.entries()) {
+      const last = index === chunks.length - 1;
+      if (last ? chunk.length > chunkSize : chunk.length !== chunkSize)
+        return reject(`email chunk ${index} holds ${chunk.length} bytes`);
+    }
+    // Probes end at an empty slot: the index must stay at most half full, as resize keeps it.
+    if (slots.length < 2048 || (slots.length & (slots.length - 1)) !== 0 || slots.length < count * 2)
+      return reject(`an index of ${slots.length} slots for ${count} customers`);
+    for (let entry = 0; entry < count; entry += 1) {
+      if (!emailFits(addresses[entry] as number, chunks))
+        return reject(`customer ${entry}: its email lies outside the stored bytes`);
+    }
+    const indexed = new Uint8Array(count);
+    let filled = 0;
+    for (const value of slots) {
+      if (value === emptySlot) continue;
+      const entry = value & entryMask;
+      if (entry >= count || indexed[entry] === 1)
+        return reject("the index does not name every customer once");
+      indexed[entry] = 1;
+      filled += 1;
+    }
+    if (filled !== count) return reject("the index does not name every customer once");
+
+    const table = new CustomerTable();
+    const capacity = slots.length / 2;
+    table.addresses = new Uint32Array(capacity);
+    table.addresses.set(addresses);
+    table.years = new Int16Array(capacity);
+    table.years.set(years);
+    table.slots = slots.slice();
+    table.count = count;
+    for (const [index, chunk] of chunks.entries()) {
+      if (index < chunks.length - 1) table.chunks.push(chunk.slice());
+      else {
+        // The last chunk is where new emails go, so it gets its full size back.
+        const full = new Uint8Array(chunkSize);
+        full.set(chunk);
+        table.chunks.push(full);
+        table.chunkUsed = chunk.length;
+      }
+    }
+    return accept(table);
   }
 
   /** The birth year as written (four digits, e.g. "0007"), or undefined for an unknown email. */

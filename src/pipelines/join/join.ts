@@ -1,7 +1,8 @@
 // stedi join: customers from redis-server (a table) joined with risk events (a stream) into
 // stedi-graph, exactly once. Wiring only: each input partition is a task with its own transactional
 // writer (partition-task.ts) doing what the join's steps decide (core/join/join-steps.ts); every
-// instance reads all customers and the pending-event changelog (state-reader.ts).
+// instance reads all customers and the pending-event changelog (state-reader.ts), the customers
+// from a local checkpoint on when --state-dir keeps one (customer-checkpoint.ts).
 
 import { randomUUID } from "node:crypto";
 import type { ConsumedBatch, GroupConsumer, KafkaPort } from "../../adapters/kafka/index.js";
@@ -12,6 +13,12 @@ import { type CommonConfig, defaults, type JoinConfig } from "../../config/confi
 import type { Lifecycle } from "../lifecycle.js";
 import { serveMetrics } from "../serve-metrics.js";
 import { isCaughtUp } from "./caught-up.js";
+import {
+  type CheckpointWriter,
+  checkpointPathFor,
+  createCheckpointWriter,
+  restoreCustomerCheckpoint,
+} from "./customer-checkpoint.js";
 import { createJoinConsole } from "./join-console.js";
 import { createJoinMetrics, type JoinReadings } from "./join-metrics.js";
 import { PartitionTask, type TaskContext } from "./partition-task.js";
@@ -68,6 +75,39 @@ export async function runJoin(options: {
     throw error;
   }
 
+  const checkpointPath =
+    options.join.stateDir === undefined
+      ? undefined
+      : checkpointPathFor(options.join.stateDir, groupId, common.redisTopic);
+  const restore =
+    checkpointPath === undefined
+      ? undefined
+      : await restoreCustomerCheckpoint({
+          path: checkpointPath,
+          topic: common.redisTopic,
+          kafka,
+          ranges: setup.customerEnds,
+        });
+  if (checkpointPath !== undefined && restore?.kind === "restored") {
+    const offsets = [...restore.seed.resumeAt]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, offset]) => `${partition}:${offset}`)
+      .join(", ");
+    reporter.info(
+      `join: ${restore.customers} customers from checkpoint ${checkpointPath} (taken ${new Date(restore.takenAt).toISOString()}); reading ${common.redisTopic} on from offsets ${offsets}`,
+      {
+        checkpoint: checkpointPath,
+        customers: restore.customers,
+        resumeAt: offsets,
+      },
+    );
+  } else if (checkpointPath !== undefined && restore?.kind === "rebuild") {
+    reporter.info(
+      `join: reading ${common.redisTopic} from the start: checkpoint ${checkpointPath} not used (${restore.reason})`,
+      { checkpoint: checkpointPath, reason: restore.reason },
+    );
+  }
+
   const output = createJoinConsole({
     json: common.json,
     console: options.join.console,
@@ -95,7 +135,31 @@ export async function runJoin(options: {
     reporter,
     mayRelease: () => tasks.anyWaiting(),
     arrived: (emails) => void tasks.eachTask((task) => task.release(emails)),
+    ...(restore?.kind === "restored" ? { seed: restore.seed } : {}),
   });
+
+  // The checkpoint is written once the customers are loaded (a partly read topic would make a
+  // checkpoint no better than the one restored), then whenever the table changed.
+  const checkpointVersion = () =>
+    `${state.counts.customerRecords} ${JSON.stringify(state.checkpointPositions())}`;
+  const restoredVersion = restore?.kind === "restored" ? checkpointVersion() : undefined;
+  let checkpointWriter: CheckpointWriter | undefined;
+  if (checkpointPath !== undefined) {
+    void state.customersReady.then(() => {
+      if (lifecycle.isStopping) return;
+      checkpointWriter = createCheckpointWriter({
+        path: checkpointPath,
+        topic: common.redisTopic,
+        intervalMs: options.join.checkpointIntervalMs,
+        snapshot: () => state.snapshot(),
+        version: checkpointVersion,
+        ...(restoredVersion === undefined ? {} : { written: restoredVersion }),
+        warn: (message) => reporter.warn(message),
+        now: () => Date.now(),
+      });
+      void checkpointWriter.writeIfChanged();
+    });
+  }
 
   const context: TaskContext = {
     kafka,
@@ -256,6 +320,7 @@ export async function runJoin(options: {
         lifecycle.markActivity();
         return batch.records.at(-1)?.offset;
       },
+      startAt: (topic, partition) => state.startAt(topic, partition),
       onAssigned: watchIdleOnce,
       onRead: (topic, partition, next) => state.positions.advance(topic, partition, next),
       onFailure: (error) => lifecycle.stop({ kind: "failure", error }),
@@ -291,6 +356,7 @@ export async function runJoin(options: {
   await eventConsumer?.close();
   await tasks.stopAll();
   await stateConsumer?.close();
+  await checkpointWriter?.close();
   await kafka.close();
   await metricsServer?.close();
   await output.close();

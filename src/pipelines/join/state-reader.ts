@@ -1,11 +1,18 @@
 // The state every join instance keeps whole: the customer table (from the customer topic) and the
-// replicas of the pending-event changelog, fed by one consumer that reads both topics from the start.
+// replicas of the pending-event changelog, fed by one consumer that reads both topics from the start
+// (the customer topic from a checkpoint's offsets when one seeds the table).
 
+import { crc32 } from "node:zlib";
 import type { ConsumedBatch, ConsumedRecord, KafkaPort, OffsetRange } from "../../adapters/kafka/index.js";
 import type { Reporter } from "../../adapters/terminal.js";
 import { decodeRedisRecord } from "../../core/connector/record.js";
 import { scanCustomerZadd } from "../../core/customers/customer-scan.js";
-import { CustomerTable } from "../../core/customers/customer-table.js";
+import {
+  fingerprintOf,
+  type PartitionCheckpoint,
+  type RecordFingerprint,
+} from "../../core/customers/checkpoint.js";
+import { CustomerTable, type CustomerTableState } from "../../core/customers/customer-table.js";
 import type { BadCustomerRecord } from "../../core/join/join-steps.js";
 import { decodePendingLogEntry, PendingLogReplica, type StoredPending } from "../../core/join/pending-log.js";
 import { PositionTracker } from "./positions.js";
@@ -16,8 +23,20 @@ const bytesOf = (record: ConsumedRecord) => ({
   headers: record.headers,
 });
 
+/** A table restored from a checkpoint and where reading the customer topic goes on. */
+export type CustomerSeed = {
+  table: CustomerTable;
+  /** By partition: the next offset to read. */
+  resumeAt: ReadonlyMap<number, number>;
+  /** By partition: the last record the table took, as the checkpoint identified it. */
+  lastRecords: ReadonlyMap<number, RecordFingerprint>;
+};
+
+/** What a checkpoint writes: the table and how far it covers each customer partition. */
+export type CustomerSnapshot = { partitions: PartitionCheckpoint[]; table: CustomerTableState };
+
 export class JoinStateReader {
-  readonly customers = new CustomerTable();
+  readonly customers: CustomerTable;
   readonly positions = new PositionTracker();
   /** Customer records read, and of those the ones that were not Customer writes. */
   readonly counts = { customerRecords: 0, customersSkipped: 0 };
@@ -29,6 +48,8 @@ export class JoinStateReader {
   private readonly replicas = new Map<number, PendingLogReplica>();
   /** The emails of the batch being applied, kept only when some event may be waiting for them. */
   private arrived: string[] | undefined;
+  /** By customer partition, the last record applied (fingerprinted only when a checkpoint is taken). */
+  private readonly lastRecords = new Map<number, ConsumedRecord | RecordFingerprint>();
 
   constructor(
     private readonly options: {
@@ -42,8 +63,16 @@ export class JoinStateReader {
       mayRelease: () => boolean;
       /** Customers that arrived while events may wait for them. */
       arrived: (emails: string[]) => void;
+      /** A table from a checkpoint, to read on from; without it the customer topic is read whole. */
+      seed?: CustomerSeed;
     },
   ) {
+    const { seed } = options;
+    this.customers = seed?.table ?? new CustomerTable();
+    // Records below these positions are in the table already: they are skipped if fetched again.
+    for (const [partition, next] of seed?.resumeAt ?? [])
+      this.positions.advance(options.customerTopic, partition, next);
+    for (const [partition, record] of seed?.lastRecords ?? []) this.lastRecords.set(partition, record);
     const behind = [...options.customerEnds].filter(([, end]) => end.high > end.low);
     this.customersLoaded = behind.length === 0;
     this.customersReady = Promise.all(
@@ -67,6 +96,52 @@ export class JoinStateReader {
     const records = batch.records.filter((record) => Number(record.offset) >= next);
     if (batch.topic === this.options.customerTopic) this.applyCustomers(batch.partition, records);
     else this.applyChangelog(batch.partition, records);
+  }
+
+  /**
+   * Where the state consumer should start a partition it is assigned: where this reader has got to
+   * in the customer topic (a checkpoint's offsets at first, after a rejoin what it has read since);
+   * undefined where nothing was read yet, i.e. from the beginning. The changelog is always read
+   * from the beginning (it is compacted and small).
+   */
+  startAt(topic: string, partition: number): number | undefined {
+    if (topic !== this.options.customerTopic) return undefined;
+    const next = this.positions.nextOf(topic, partition);
+    return next > 0 ? next : undefined;
+  }
+
+  /**
+   * The table and its positions for a checkpoint, taken at once (the table's snapshot shares its
+   * email bytes, which never change). A partition's position never passes a bad record that is
+   * not dead-lettered yet (by the marks in changelog partition 0, as far as read): a restart from
+   * the checkpoint reads it again and dead-letters it, and the marks keep it from being written
+   * twice. Records between that position and the table's end are applied again on a restart,
+   * which changes nothing: the table keeps the latest record per email.
+   */
+  snapshot(): CustomerSnapshot {
+    return { partitions: this.checkpointPositions(), table: this.customers.exportState() };
+  }
+
+  /** How far a checkpoint taken now would cover each customer partition (see `snapshot`). */
+  checkpointPositions(): PartitionCheckpoint[] {
+    const { customerTopic, customerEnds } = this.options;
+    const marks = this.replicaOf(0).deadLetterMarks;
+    return [...customerEnds.keys()].map((partition): PartitionCheckpoint => {
+      const last = this.lastRecords.get(partition);
+      if (last === undefined) return { partition, resumeAt: 0, lastRecord: undefined };
+      // The table holds every record up to the last one applied, even before the tracker moves past it.
+      let resumeAt = Math.max(
+        this.positions.nextOf(customerTopic, partition),
+        "hash" in last ? 0 : Number(last.offset) + 1,
+      );
+      const mark = Number(marks.get(partition) ?? 0);
+      for (const bad of this.badCustomers) {
+        const offset = Number(bad.position.offset);
+        if (bad.position.partition === partition && offset >= mark) resumeAt = Math.min(resumeAt, offset);
+      }
+      const lastRecord = "hash" in last ? last : fingerprintOf(last, crc32);
+      return { partition, resumeAt, lastRecord };
+    });
   }
 
   private readonly recordCustomer = (email: Uint8Array, birthYear: number) => {
@@ -102,6 +177,8 @@ export class JoinStateReader {
         this.badCustomers.push({ position, record: bytesOf(record), reason });
       }
     }
+    const last = records.at(-1);
+    if (last !== undefined) this.lastRecords.set(partition, last);
     const arrived = this.arrived;
     this.arrived = undefined;
     if (arrived !== undefined && arrived.length > 0) this.options.arrived(arrived);
