@@ -259,6 +259,14 @@ export async function runSoak(
   run.flatness = judgeFlatness(maxRss);
   run.probe = { duplicates: ledger.duplicates, missing: generator.nextSeq - ledger.anyArrived };
   log("soak: checking every input and output record (independent checker)");
-  run.check = await checkTopics(broker, topics);
+  try {
+    run.check = await checkTopics(broker, topics);
+  } catch (error) {
+    // The minutes measured are reported whatever happens to the check.
+    const message = error instanceof Error ? error.message : String(error);
+    run.error =
+      run.error === undefined ? `the check failed: ${message}` : `${run.error}; the check failed: ${message}`;
+    log(`soak: the check failed: ${message}`);
+  }
   return run;
 }
