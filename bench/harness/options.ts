@@ -102,6 +102,7 @@ options (full defaults; --quick defaults in brackets):
   --out DIR                    where results go                               bench/results
   --keep-stack                 leave the Kafka the bench started running (env STEDI_KEEP_STACK)
   --chart FILE.json            only write FILE.html again from a saved result (no measuring)
+  --help                       this text
 
 soak (a separate run, on a three-node cluster; KAFKA_NODES=3 scripts/stack.sh up is run when none is up):
   --soak                       the join at a fixed rate for a long time: its largest RSS and the p99 of
@@ -111,7 +112,6 @@ soak (a separate run, on a three-node cluster; KAFKA_NODES=3 scripts/stack.sh up
                                (default: the cluster's three ports from KAFKA_PORT), --node-args, --out
   --soak-minutes M             minutes of offered events                       30
   --soak-rate R                offered events/s                                2000
-  --help                       this text
 `;
 
 export type Parsed =
