@@ -43,7 +43,7 @@ export function renderSoakReport(run: SoakRun): string {
     minutes.toString(),
     flatness,
     `join peak RSS (VmHWM) ${run.peakRssMiB} MiB; exit after SIGTERM ${run.joinExitCode}`,
-    `probe: ${run.probe.duplicates} outputs seen twice, ${run.probe.missing} offered events without output`,
+    `probe: ${run.probe.missing} offered events without output; ${run.probe.duplicates} outputs read again (its group of one restarts from the beginning after a rejoin: the checker below counts the topic itself)`,
     check,
     ...(run.error ? [`failed: ${run.error}`] : []),
     "",

@@ -70,7 +70,10 @@ export type SoakRun = {
   /** The join's VmHWM over the whole run. */
   peakRssMiB: number;
   flatness: Flatness;
-  /** What the probe saw: outputs of a sequence number seen before, and offered events never seen. */
+  /**
+   * What the probe saw: outputs of a sequence number it had seen before (its consumer commits nothing,
+   * so a rejoin of its group reads the topic again from the start), and offered events never seen.
+   */
   probe: { duplicates: number; missing: number };
   check?: SoakCheck;
   /** Exit code of the join after SIGTERM at the end (0: a clean stop). */
