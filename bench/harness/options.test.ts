@@ -22,6 +22,8 @@ describe("parseBenchArgs", () => {
       rssEvents: 1_000_000,
       only: ["saturation", "latency", "rss"],
       vsSpark: false,
+      vsKafkaStreams: false,
+      kafkaStreamsTimeoutMs: 600_000,
       quick: false,
       keepStack: false,
     });
@@ -65,6 +67,15 @@ describe("parseBenchArgs", () => {
     expect(options.warmupSeconds).toBe(0);
   });
 
+  it("takes --vs kafka-streams alone or beside spark, in either order", () => {
+    expect(run(["--vs", "kafka-streams"])).toMatchObject({ vsSpark: false, vsKafkaStreams: true });
+    expect(run(["--vs", "spark,kafka-streams"])).toMatchObject({ vsSpark: true, vsKafkaStreams: true });
+    expect(run(["--vs", " kafka-streams , spark"])).toMatchObject({ vsSpark: true, vsKafkaStreams: true });
+    expect(run(["--vs", "kafka-streams", "--kafka-streams-timeout", "90"]).kafkaStreamsTimeoutMs).toBe(
+      90_000,
+    );
+  });
+
   it("returns help, or a chart to redraw", () => {
     expect(parseBenchArgs(["--help"], {})).toEqual({ kind: "help" });
     expect(parseBenchArgs(["--chart", "bench/results/x.json"], {})).toEqual({
@@ -78,6 +89,9 @@ describe("parseBenchArgs", () => {
     [["--rates", ","], /--rates needs at least one value/],
     [["--only", "speed"], /--only takes/],
     [["--vs", "flink"], /--vs takes only: spark/],
+    [["--vs", "spark,flink"], /--vs takes only: spark, kafka-streams/],
+    [["--vs", ","], /--vs takes only/],
+    [["--kafka-streams-timeout", "0"], /--kafka-streams-timeout must be a positive number/],
     [["--brokers", "nohost"], /--brokers must be host:port/],
     [["--warmup", "-1"], /--warmup/],
     [["--bogus"], /Unknown option/],

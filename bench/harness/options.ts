@@ -6,6 +6,9 @@ import { parseArgs } from "node:util";
 export const parts = ["saturation", "latency", "rss"] as const;
 export type Part = (typeof parts)[number];
 
+/** What `--vs` runs beside stedi's join on the saturation part's input. */
+export const peers = ["spark", "kafka-streams"] as const;
+
 export type BenchOptions = {
   brokers: string[];
   seed: number;
@@ -28,6 +31,10 @@ export type BenchOptions = {
   only: Part[];
   vsSpark: boolean;
   sparkTimeoutMs: number;
+  /** Kafka Streams, under exactly_once_v2 and then at_least_once. */
+  vsKafkaStreams: boolean;
+  /** Per mode, from the JVM's spawn. */
+  kafkaStreamsTimeoutMs: number;
   nodeArgs: string[];
   outDir: string;
   quick: boolean;
@@ -85,8 +92,12 @@ options (full defaults; --quick defaults in brackets):
   --rss-events M               risk events fed to each memory run             1000000 [200000]
   --rss-steps K                steps the memory runs' events are fed in       4 [2]
   --only part,…                run only some of: saturation, latency, rss
-  --vs spark                   also run the Spark join (bench/harness/spark.ts) on the same input topics
+  --vs peer,…                  also run other joins on the saturation part's input topics, each into
+                               its own output topic: spark (bench/harness/spark.ts) and/or
+                               kafka-streams (bench/harness/kafka-streams.ts: exactly_once_v2, then
+                               at_least_once), e.g. --vs spark,kafka-streams
   --spark-timeout S            seconds to wait for Spark                      900
+  --kafka-streams-timeout S    seconds to wait for each Kafka Streams run     600
   --partitions P               partitions of the risk-event topics            2
   --seed S                     workload seed                                  7
   --brokers host:port,…        (env KAFKA_BROKERS)                            127.0.0.1:9092
@@ -144,6 +155,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       only: { type: "string" },
       vs: { type: "string" },
       "spark-timeout": { type: "string" },
+      "kafka-streams-timeout": { type: "string" },
       partitions: { type: "string" },
       seed: { type: "string" },
       brokers: { type: "string" },
@@ -157,7 +169,16 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
   if (values.help) return { kind: "help" };
   if (values.chart !== undefined) return { kind: "chart", file: values.chart };
   const base = values.quick ? quick : full;
-  if (values.vs !== undefined && values.vs !== "spark") throw new Error("--vs takes only: spark");
+  const vs = (values.vs ?? "")
+    .split(",")
+    .map((peer) => peer.trim())
+    .filter((peer) => peer !== "");
+  if (
+    values.vs !== undefined &&
+    (vs.length === 0 || vs.some((peer) => !(peers as readonly string[]).includes(peer)))
+  ) {
+    throw new Error(`--vs takes only: ${peers.join(", ")} (comma-separated)`);
+  }
   const only = (values.only ?? parts.join(","))
     .split(",")
     .map((part) => part.trim())
@@ -198,12 +219,18 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       rssSteps:
         values["rss-steps"] === undefined ? base.rssSteps : positiveInt("rss-steps", values["rss-steps"]),
       only: parts.filter((part) => only.includes(part)),
-      vsSpark: values.vs === "spark",
+      vsSpark: vs.includes("spark"),
       sparkTimeoutMs:
         1000 *
         (values["spark-timeout"] === undefined
           ? 900
           : positiveNumber("spark-timeout", values["spark-timeout"])),
+      vsKafkaStreams: vs.includes("kafka-streams"),
+      kafkaStreamsTimeoutMs:
+        1000 *
+        (values["kafka-streams-timeout"] === undefined
+          ? 600
+          : positiveNumber("kafka-streams-timeout", values["kafka-streams-timeout"])),
       nodeArgs: (values["node-args"] ?? "").split(" ").filter((arg) => arg !== ""),
       outDir: values.out ?? "bench/results",
       quick: values.quick ?? false,
