@@ -112,6 +112,9 @@ public final class KafkaStreamsJoin {
         // Output records are about 110 bytes: 16 KiB batches (the default) would mean a request per ~150
         // records per partition. 256 KiB batches cut the requests at full speed and cost nothing when idle.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
+        // Kafka 5's default, asked for now so that Kafka Streams does not warn about it at every start. No
+        // handler is configured, so an exception in the global store's processor still stops the application.
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         return props;
     }
 
