@@ -30,6 +30,10 @@ describe("parseKafkaStreamsReport", () => {
       event: "customers-loaded",
       time: 17,
     });
+    expect(parseKafkaStreamsReport("stedi-kstreams loading-customers 5")).toEqual({
+      event: "loading-customers",
+      time: 5,
+    });
   });
 
   it("reads the counts as numbers by name", () => {

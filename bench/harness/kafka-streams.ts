@@ -73,14 +73,17 @@ export function parseSetupJar(stdout: string): string {
 }
 
 export type KafkaStreamsReport =
-  | { event: "started" | "customers-loaded" | "stopped"; time: number }
+  | { event: "loading-customers" | "customers-loaded" | "started" | "stopped"; time: number }
   | { event: "counts"; counts: Record<string, number> };
 
 /** The `stedi-kstreams …` lines the JVM prints for the harness; undefined for anything else. */
 export function parseKafkaStreamsReport(line: string): KafkaStreamsReport | undefined {
-  const timed = /^stedi-kstreams (started|customers-loaded|stopped) (\d+)$/.exec(line.trim());
+  const timed = /^stedi-kstreams (loading-customers|customers-loaded|started|stopped) (\d+)$/.exec(
+    line.trim(),
+  );
   if (timed?.[1] && timed[2]) {
-    return { event: timed[1] as "started" | "customers-loaded" | "stopped", time: Number(timed[2]) };
+    const event = timed[1] as "loading-customers" | "customers-loaded" | "started" | "stopped";
+    return { event, time: Number(timed[2]) };
   }
   const counts = /^stedi-kstreams counts((?: [a-z-]+=\d+)+)$/.exec(line.trim());
   if (!counts?.[1]) return undefined;

@@ -28,8 +28,8 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
  * Started by bench/harness/kafka-streams.ts after bench/kafka-streams/setup.sh.
  *
  * <p>Lines on stdout starting with "stedi-kstreams " are for the harness:
- * {@code customers-loaded <epoch-ms>} once the global store holds the customer topic up to where it ended at
- * start-up, {@code started <epoch-ms>} when the application first reaches RUNNING, {@code counts name=value…}
+ * {@code loading-customers <epoch-ms>} when the global store starts filling from the customer topic,
+ * {@code customers-loaded <epoch-ms>} once it holds the topic up to where it ended at start-up, {@code started <epoch-ms>} when the application first reaches RUNNING, {@code counts name=value…}
  * every second while they change and once more at the end, then {@code stopped <epoch-ms>}. Kafka's own
  * logging goes to stderr at WARN.
  */
@@ -112,8 +112,8 @@ public final class KafkaStreamsJoin {
         // Output records are about 110 bytes: 16 KiB batches (the default) would mean a request per ~150
         // records per partition. 256 KiB batches cut the requests at full speed and cost nothing when idle.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
-        // Kafka 5's default, asked for now so that Kafka Streams does not warn about it at every start. No
-        // handler is configured, so an exception in the global store's processor still stops the application.
+        // Kafka 5's default, asked for now (Kafka Streams warns at start without it). No handler is
+        // configured, so an exception in the global store's processor still stops the application.
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         return props;
     }
@@ -156,7 +156,9 @@ public final class KafkaStreamsJoin {
         });
         streams.setGlobalStateRestoreListener(new StateRestoreListener() {
             @Override
-            public void onRestoreStart(TopicPartition partition, String store, long from, long to) {}
+            public void onRestoreStart(TopicPartition partition, String store, long from, long to) {
+                report("loading-customers " + System.currentTimeMillis());
+            }
 
             @Override
             public void onBatchRestored(TopicPartition partition, String store, long offset, long restored) {}
