@@ -149,7 +149,7 @@ async function measureKafkaStreams(
   const runs: (KafkaStreamsRun | KafkaStreamsFailure)[] = [];
   for (const guarantee of kafkaStreamsGuarantees) {
     try {
-      const output = broker.name(`kstreams-out`);
+      const output = broker.name("kstreams-out");
       await broker.createTopics([{ topic: output, partitions: options.partitions }]);
       log(`running Kafka Streams (${guarantee}, ${threads} stream threads) on the same input topics`);
       const outcome = await runKafkaStreamsJoin({
