@@ -161,13 +161,13 @@ export async function consumeFromStart(
 /**
  * Reads a finished output topic whole: how many records, and the first and last record timestamps
  * (epoch ms, set by the producer that wrote them). Stops at `expected` records or when nothing new
- * arrived for `quietMs` once the topic's end was reached.
+ * arrived for `quietMs` once the topic's end was reached. `inspect` sees every record counted.
  */
 export async function readOutputTimes(
   broker: BenchBroker,
   topic: string,
   expected: number,
-  quietMs = 5000,
+  { quietMs = 5000, inspect }: { quietMs?: number; inspect?: (record: ConsumedRecord) => void } = {},
 ): Promise<{ count: number; first: number; last: number }> {
   let count = 0;
   let first = Number.POSITIVE_INFINITY;
@@ -186,6 +186,7 @@ export async function readOutputTimes(
         const time = Number(record.timestamp);
         if (time < first) first = time;
         if (time > last) last = time;
+        inspect?.(record);
       }
       count += records.length;
       if (records.length > 0) lastArrival = arrivedAt;

@@ -15,10 +15,11 @@ export type BenchContext = {
   customerTopic(count: number): Promise<string>;
 };
 
-/** Creates and fills customer topics on demand, once per table size. */
+/** Creates and fills customer topics on demand, once per table size; every record keyed with `recordKey`. */
 export function createCustomerTopics(
   broker: BenchBroker,
   log: (line: string) => void,
+  recordKey: string | null = null,
 ): (count: number) => Promise<string> {
   const loaded = new Map<number, Promise<string>>();
   return (count) => {
@@ -33,7 +34,7 @@ export function createCustomerTopics(
           broker,
           name,
           count,
-          (index) => ({ key: null, value: customerRecord(index, customerBirthYear(index)) }),
+          (index) => ({ key: recordKey, value: customerRecord(index, customerBirthYear(index)) }),
           1000,
         );
         log(

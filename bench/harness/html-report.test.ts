@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type ChartInput, chartConfig, readChartJs, renderHtmlReport } from "./html-report.js";
 import { chartInput, renderReport } from "./report.js";
-import type { BenchResult, LatencyRate, ThroughputRun } from "./results.js";
+import type { BenchResult, KafkaStreamsRun, LatencyRate, ThroughputRun } from "./results.js";
 
 /** The chart configurations a page carries in its JSON script element. */
 const chartsOf = (html: string) => {
@@ -212,5 +212,85 @@ describe("a bench result's report", () => {
     expect(html).toContain(
       '<li class="pass"><span class="badge">PASS</span>saturation ≥ 100,000 events/s: 187,829</li>',
     );
+  });
+});
+
+describe("a bench result with Kafka Streams", () => {
+  const throughput = (kind: "join" | "copy", eventsPerSecond: number): ThroughputRun => ({
+    kind,
+    events: 200_000,
+    outputs: 200_000,
+    secondsToLastOutput: 200_000 / eventsPerSecond,
+    firstOutputMs: 950,
+    eventsPerSecond,
+    steadyEventsPerSecond: eventsPerSecond,
+    peakRssMiB: 210,
+  });
+  const kafkaStreams = (
+    guarantee: KafkaStreamsRun["guarantee"],
+    eventsPerSecond: number,
+  ): KafkaStreamsRun => ({
+    guarantee,
+    threads: 2,
+    seconds: 200_000 / eventsPerSecond,
+    firstOutputMs: 2600,
+    outputs: 200_000,
+    peakRssMiB: 480.5,
+    startupMs: 2400,
+    eventsPerSecond,
+    steadyEventsPerSecond: eventsPerSecond,
+    withoutCustomer: 0,
+    malformedOutputs: 0,
+    timedOut: false,
+    outputsCompared: "same count: one output per risk event in both",
+  });
+  const result: BenchResult = {
+    date: "2026-12-01T10:00:00.000Z",
+    node: "v20.19.0",
+    cpus: 2,
+    loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+    options: {},
+    saturation: {
+      customers: 100_000,
+      events: 200_000,
+      partitions: 2,
+      join: [throughput("join", 150_000)],
+      copy: [throughput("copy", 400_000)],
+      kafkaStreams: [kafkaStreams("exactly_once_v2", 50_000), kafkaStreams("at_least_once", 75_000)],
+    },
+    targets: [],
+  };
+
+  it("draws a bar per guarantee with stedi's ratio, and a column each in the table", () => {
+    const [saturation] = chartsOf(renderHtmlReport(chartInput(result), renderReport(result), ""));
+    expect(saturation?.data.labels).toEqual([
+      ["stedi join", "38 % of copy"],
+      "copy limit",
+      ["KS EOS v2", "stedi 3.0×"],
+      ["KS at-least-once", "stedi 2.0×"],
+    ]);
+    expect(saturation?.data.datasets[0]?.data).toEqual([150_000, 400_000, 50_000, 75_000]);
+    const tables = renderReport(result);
+    expect(tables).toMatch(/join ÷ KS EOS v2.*join ÷ KS at-least-once/);
+    expect(tables).toMatch(/3\.00×.*2\.00×/);
+    expect(tables).toContain("480.5 MiB");
+    expect(tables).toContain(
+      "Kafka Streams exactly_once_v2 (2 stream threads): running 2,400 ms after spawn",
+    );
+  });
+
+  it("says why a guarantee was not measured", () => {
+    const failed: BenchResult = {
+      ...result,
+      saturation: {
+        ...(result.saturation as NonNullable<BenchResult["saturation"]>),
+        kafkaStreams: [{ guarantee: "exactly_once_v2", error: "java not found" }],
+      },
+    };
+    expect(renderReport(failed)).toContain("Kafka Streams exactly_once_v2: not measured: java not found");
+    expect(chartInput(failed).panels[0]?.groups.map((group) => group.label)).toEqual([
+      "stedi join",
+      "copy limit",
+    ]);
   });
 });

@@ -23,6 +23,8 @@ describe("parseBenchArgs", () => {
       restartCustomers: 1_000_000,
       only: ["saturation", "latency", "rss", "restart"],
       vsSpark: false,
+      vsKafkaStreams: false,
+      kafkaStreamsTimeoutMs: 600_000,
       quick: false,
       keepStack: false,
     });
@@ -69,6 +71,15 @@ describe("parseBenchArgs", () => {
     expect(options.warmupSeconds).toBe(0);
   });
 
+  it("takes --vs kafka-streams alone or beside spark, in either order", () => {
+    expect(run(["--vs", "kafka-streams"])).toMatchObject({ vsSpark: false, vsKafkaStreams: true });
+    expect(run(["--vs", "spark,kafka-streams"])).toMatchObject({ vsSpark: true, vsKafkaStreams: true });
+    expect(run(["--vs", " kafka-streams , spark"])).toMatchObject({ vsSpark: true, vsKafkaStreams: true });
+    expect(run(["--vs", "kafka-streams", "--kafka-streams-timeout", "90"]).kafkaStreamsTimeoutMs).toBe(
+      90_000,
+    );
+  });
+
   it("returns help, or a chart to redraw", () => {
     expect(parseBenchArgs(["--help"], {})).toEqual({ kind: "help" });
     expect(parseBenchArgs(["--chart", "bench/results/x.json"], {})).toEqual({
@@ -82,6 +93,9 @@ describe("parseBenchArgs", () => {
     [["--rates", ","], /--rates needs at least one value/],
     [["--only", "speed"], /--only takes/],
     [["--vs", "flink"], /--vs takes only: spark/],
+    [["--vs", "spark,flink"], /--vs takes only: spark, kafka-streams/],
+    [["--vs", ","], /--vs takes only/],
+    [["--kafka-streams-timeout", "0"], /--kafka-streams-timeout must be a positive number/],
     [["--brokers", "nohost"], /--brokers must be host:port/],
     [["--warmup", "-1"], /--warmup/],
     [["--bogus"], /Unknown option/],

@@ -7,6 +7,9 @@ import { clusterBrokers, type SoakOptions } from "./soak.js";
 export const parts = ["saturation", "latency", "rss", "restart"] as const;
 export type Part = (typeof parts)[number];
 
+/** What `--vs` runs beside stedi's join on the saturation part's input. */
+export const peers = ["spark", "kafka-streams"] as const;
+
 export type BenchOptions = {
   brokers: string[];
   seed: number;
@@ -31,6 +34,10 @@ export type BenchOptions = {
   only: Part[];
   vsSpark: boolean;
   sparkTimeoutMs: number;
+  /** Kafka Streams, under exactly_once_v2 and then at_least_once. */
+  vsKafkaStreams: boolean;
+  /** Per mode, from the JVM's spawn. */
+  kafkaStreamsTimeoutMs: number;
   nodeArgs: string[];
   outDir: string;
   quick: boolean;
@@ -92,8 +99,12 @@ options (full defaults; --quick defaults in brackets):
   --rss-steps K                steps the memory runs' events are fed in       4 [2]
   --restart-customers N        table size of the restart runs                 1000000
   --only part,…                run only some of: saturation, latency, rss, restart
-  --vs spark                   also run the Spark join (bench/harness/spark.ts) on the same input topics
+  --vs peer,…                  also run other joins on the saturation part's input topics, each into
+                               its own output topic: spark (bench/harness/spark.ts) and/or
+                               kafka-streams (bench/harness/kafka-streams.ts: exactly_once_v2, then
+                               at_least_once), e.g. --vs spark,kafka-streams
   --spark-timeout S            seconds to wait for Spark                      900
+  --kafka-streams-timeout S    seconds to wait for each Kafka Streams run     600
   --partitions P               partitions of the risk-event topics            2
   --seed S                     workload seed                                  7
   --brokers host:port,…        (env KAFKA_BROKERS)                            127.0.0.1:9092
@@ -162,6 +173,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       only: { type: "string" },
       vs: { type: "string" },
       "spark-timeout": { type: "string" },
+      "kafka-streams-timeout": { type: "string" },
       partitions: { type: "string" },
       seed: { type: "string" },
       brokers: { type: "string" },
@@ -215,7 +227,16 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     throw new Error("--soak-minutes and --soak-rate go with --soak");
   }
   const base = values.quick ? quick : full;
-  if (values.vs !== undefined && values.vs !== "spark") throw new Error("--vs takes only: spark");
+  const vs = (values.vs ?? "")
+    .split(",")
+    .map((peer) => peer.trim())
+    .filter((peer) => peer !== "");
+  if (
+    values.vs !== undefined &&
+    (vs.length === 0 || vs.some((peer) => !(peers as readonly string[]).includes(peer)))
+  ) {
+    throw new Error(`--vs takes only: ${peers.join(", ")} (comma-separated)`);
+  }
   const only = (values.only ?? parts.join(","))
     .split(",")
     .map((part) => part.trim())
@@ -252,12 +273,18 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
           ? base.restartCustomers
           : positiveInt("restart-customers", values["restart-customers"]),
       only: parts.filter((part) => only.includes(part)),
-      vsSpark: values.vs === "spark",
+      vsSpark: vs.includes("spark"),
       sparkTimeoutMs:
         1000 *
         (values["spark-timeout"] === undefined
           ? 900
           : positiveNumber("spark-timeout", values["spark-timeout"])),
+      vsKafkaStreams: vs.includes("kafka-streams"),
+      kafkaStreamsTimeoutMs:
+        1000 *
+        (values["kafka-streams-timeout"] === undefined
+          ? 600
+          : positiveNumber("kafka-streams-timeout", values["kafka-streams-timeout"])),
       nodeArgs,
       outDir,
       quick: values.quick ?? false,

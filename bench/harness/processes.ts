@@ -3,8 +3,9 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { copyScript } from "./paths.js";
+import { join, relative } from "node:path";
+import { createInterface } from "node:readline";
+import { copyScript, projectRoot } from "./paths.js";
 
 const live = new Set<ChildProcess>();
 let closed = false;
@@ -117,6 +118,24 @@ export function spawnCopy(options: {
     ],
     "copy",
   );
+}
+
+/**
+ * Runs a peer's setup script (bench/<peer>/setup.sh: install or build on demand), its progress on stderr
+ * going to `log`, and resolves with what it printed on stdout. Throws when it fails.
+ */
+export async function runSetupScript(script: string, log: (line: string) => void): Promise<string> {
+  const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  createInterface({ input: child.stderr }).on("line", log);
+  const code = await new Promise<number | null>((done) => child.on("close", done));
+  if (code !== 0) {
+    throw new Error(`${relative(projectRoot, script)} failed (exit ${code}); see its error above`);
+  }
+  return stdout;
 }
 
 /** Waits for a child to exit; SIGTERM after `timeoutMs`, SIGKILL 10 s later. Resolves with its code. */

@@ -2,7 +2,14 @@
 
 import Table from "cli-table3";
 import type { BarPanel, ChartInput } from "./html-report.js";
-import { type BenchResult, median, rssTargetMiB, stepGrowth, summarizeSaturation } from "./results.js";
+import {
+  type BenchResult,
+  median,
+  rssTargetMiB,
+  type SaturationSummary,
+  stepGrowth,
+  summarizeSaturation,
+} from "./results.js";
 
 const n = (value: number, digits = 0) =>
   Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits }) : "—";
@@ -15,75 +22,110 @@ const compact = (value: number) =>
 
 const plainTable = (head: string[]) => new Table({ head, style: { head: [], border: [], compact: true } });
 
+/** Another join measured on the same input: its column in the saturation table and its bar in the chart. */
+type Peer = {
+  label: string;
+  eventsPerSecond: number;
+  steadyEventsPerSecond: number;
+  firstOutputMs: number;
+  peakRssMiB: number;
+  outputs: number;
+  /** stedi's join events/s ÷ the peer's. */
+  ratio: number;
+};
+
+/** The peers that were measured, in the order they ran: Spark, then Kafka Streams' two guarantees. */
+function peersOf(s: SaturationSummary): Peer[] {
+  const peers: Peer[] = [];
+  const add = (label: string, run: Omit<Peer, "label" | "ratio"> | undefined, ratio: number | undefined) => {
+    if (run) peers.push({ label, ...run, ratio: ratio ?? Number.NaN });
+  };
+  add("Spark", s.spark, s.sparkRatio);
+  add("KS EOS v2", s.kafkaStreamsEos, s.kafkaStreamsEosRatio);
+  add("KS at-least-once", s.kafkaStreamsAtLeastOnce, s.kafkaStreamsAtLeastOnceRatio);
+  return peers;
+}
+
 /** All tables of a result, in the order the bench measured them, ending with the targets. */
 export function renderReport(result: BenchResult): string {
   const sections: string[] = [];
   if (result.saturation) {
     const s = summarizeSaturation(result.saturation);
     const sat = result.saturation;
-    const withSpark = s.spark !== undefined;
+    const peers = peersOf(s);
     const table = plainTable([
       `saturation: ${compact(sat.customers)} customers, ${compact(sat.events)} pre-loaded events, ${sat.partitions} partitions`,
       "stedi join",
       "copy limit",
-      ...(withSpark ? ["Spark"] : []),
+      ...peers.map((peer) => peer.label),
       "join ÷ copy",
-      ...(withSpark ? ["join ÷ Spark"] : []),
+      ...peers.map((peer) => `join ÷ ${peer.label}`),
     ]);
-    const sparkCell = (value: string) => (withSpark ? [value] : []);
+    const peerCells = (value: (peer: Peer) => string) => peers.map(value);
+    const noRatios = peerCells(() => "");
     table.push(
       [
         `events/s, spawn → last output (median of ${sat.join.length})`,
         n(s.joinEventsPerSecond),
         n(s.copyEventsPerSecond),
-        ...sparkCell(n(s.spark?.eventsPerSecond ?? Number.NaN)),
+        ...peerCells((peer) => n(peer.eventsPerSecond)),
         `${(s.fractionOfPipe * 100).toFixed(0)} %`,
-        ...sparkCell(`${(s.sparkRatio ?? Number.NaN).toFixed(2)}×`),
+        ...peerCells((peer) => `${peer.ratio.toFixed(2)}×`),
       ],
       [
         "events/s, first → last output",
         n(s.joinSteady),
         n(s.copySteady),
-        ...sparkCell(n(s.spark?.steadyEventsPerSecond ?? Number.NaN)),
+        ...peerCells((peer) => n(peer.steadyEventsPerSecond)),
         `${(s.steadyFractionOfPipe * 100).toFixed(0)} %`,
-        ...sparkCell(""),
+        ...noRatios,
       ],
       [
         "each run (events/s)",
         sat.join.map((run) => n(run.eventsPerSecond)).join(", "),
         sat.copy.map((run) => n(run.eventsPerSecond)).join(", "),
-        ...sparkCell(n(s.spark?.eventsPerSecond ?? Number.NaN)),
+        ...peerCells((peer) => n(peer.eventsPerSecond)),
         s.pairFractions.map((f) => `${(f * 100).toFixed(0)} %`).join(", "),
-        ...sparkCell(""),
+        ...noRatios,
       ],
       [
         "spawn → first output (median)",
         `${n(s.firstOutputMs)} ms`,
         `${n(Math.round(median(sat.copy.map((run) => run.firstOutputMs))))} ms`,
-        ...sparkCell(`${n(s.spark?.firstOutputMs ?? Number.NaN)} ms`),
+        ...peerCells((peer) => `${n(peer.firstOutputMs)} ms`),
         "",
-        ...sparkCell(""),
+        ...noRatios,
       ],
       [
         "peak RSS (max)",
         `${n(s.joinPeakRssMiB, 1)} MiB`,
         `${n(Math.max(...sat.copy.map((run) => run.peakRssMiB)), 1)} MiB`,
-        ...sparkCell(`${n(s.spark?.peakRssMiB ?? Number.NaN, 1)} MiB`),
+        ...peerCells((peer) => `${n(peer.peakRssMiB, 1)} MiB`),
         "",
-        ...sparkCell(""),
+        ...noRatios,
       ],
       [
         "outputs (min)",
         n(Math.min(...sat.join.map((run) => run.outputs))),
         n(Math.min(...sat.copy.map((run) => run.outputs))),
-        ...sparkCell(n(s.spark?.outputs ?? Number.NaN)),
+        ...peerCells((peer) => n(peer.outputs)),
         "",
-        ...sparkCell(""),
+        ...noRatios,
       ],
     );
     sections.push(table.toString());
     if (sat.spark && "error" in sat.spark) sections.push(`Spark: not measured: ${sat.spark.error}`);
     else if (sat.spark) sections.push(`outputs, Spark against stedi: ${sat.spark.outputsCompared}`);
+    for (const run of sat.kafkaStreams ?? []) {
+      if ("error" in run) {
+        sections.push(`Kafka Streams ${run.guarantee}: not measured: ${run.error}`);
+        continue;
+      }
+      const malformed = run.malformedOutputs > 0 ? `; ${n(run.malformedOutputs)} outputs unlike stedi's` : "";
+      sections.push(
+        `Kafka Streams ${run.guarantee} (${run.threads} stream threads): running ${n(run.startupMs)} ms after spawn, its global store loaded; outputs against stedi: ${run.outputsCompared}${malformed}`,
+      );
+    }
   }
   if (result.latency) {
     const table = plainTable([
@@ -194,7 +236,10 @@ export function wrap(text: string, width: number): string {
   return lines.join("\n");
 }
 
-/** The charts' panels: throughput (join, copy limit, Spark), latency percentiles per rate, RSS per table size. */
+/**
+ * The charts' panels: throughput (join, copy limit, and Spark and Kafka Streams when they ran), latency
+ * percentiles per rate, RSS per table size.
+ */
 export function chartInput(result: BenchResult): ChartInput {
   const panels: BarPanel[] = [];
   if (result.saturation) {
@@ -212,15 +257,11 @@ export function chartInput(result: BenchResult): ChartInput {
           note: `${Math.round(s.fractionOfPipe * 100)} % of copy`,
         },
         { label: "copy limit", values: [s.copyEventsPerSecond] },
-        ...(s.spark
-          ? [
-              {
-                label: "Spark",
-                values: [s.spark.eventsPerSecond],
-                note: `stedi ${(s.sparkRatio ?? Number.NaN).toFixed(1)}×`,
-              },
-            ]
-          : []),
+        ...peersOf(s).map((peer) => ({
+          label: peer.label,
+          values: [peer.eventsPerSecond],
+          note: `stedi ${peer.ratio.toFixed(1)}×`,
+        })),
       ],
       target: { value: 100_000, label: `target ≥ 100k/s (median, ${runs} run${runs > 1 ? "s" : ""})` },
     });

@@ -3,6 +3,7 @@ import type { LatencySummary } from "./histogram.js";
 import {
   type BenchResult,
   evaluateTargets,
+  type KafkaStreamsRun,
   median,
   stepGrowth,
   summarizeSaturation,
@@ -28,6 +29,26 @@ const latency = (p99: number): LatencySummary => ({
   p999: p99,
   max: p99,
   mean: 1,
+});
+
+const kafkaStreams = (
+  guarantee: KafkaStreamsRun["guarantee"],
+  eventsPerSecond: number,
+  outputs = 1000,
+): KafkaStreamsRun => ({
+  guarantee,
+  threads: 2,
+  seconds: outputs / eventsPerSecond,
+  firstOutputMs: 3000,
+  outputs,
+  peakRssMiB: 400,
+  startupMs: 2500,
+  eventsPerSecond,
+  steadyEventsPerSecond: eventsPerSecond * 1.2,
+  withoutCustomer: 0,
+  malformedOutputs: 0,
+  timedOut: false,
+  outputsCompared: "same count",
 });
 
 const base: Omit<BenchResult, "targets"> = {
@@ -64,6 +85,25 @@ describe("summarizeSaturation", () => {
     expect(summary.pairFractions).toEqual([0.5, 0.4, 0.5]);
     expect(summary.firstOutputMs).toBe(1000);
     expect(summary.sparkRatio).toBeUndefined();
+    expect(summary.kafkaStreamsEosRatio).toBeUndefined();
+  });
+
+  it("divides the join's median by each Kafka Streams run, and skips a failed one", () => {
+    const summary = summarizeSaturation({
+      customers: 100,
+      events: 1000,
+      partitions: 2,
+      join: [run("join", 120_000)],
+      copy: [run("copy", 200_000)],
+      kafkaStreams: [
+        { guarantee: "exactly_once_v2", error: "no java" },
+        kafkaStreams("at_least_once", 60_000),
+      ],
+    });
+    expect(summary.kafkaStreamsEos).toBeUndefined();
+    expect(summary.kafkaStreamsEosRatio).toBeUndefined();
+    expect(summary.kafkaStreamsAtLeastOnce?.eventsPerSecond).toBe(60_000);
+    expect(summary.kafkaStreamsAtLeastOnceRatio).toBe(2);
   });
 });
 
@@ -146,6 +186,7 @@ describe("evaluateTargets", () => {
     expect(rows.map((row) => [row.target, row.pass])).toEqual([
       ["saturation ≥ 100k events/s", true],
       ["≥ 5× Spark", false],
+      ["saturation ≥ 2.5× Kafka Streams EOS v2", undefined],
       ["≥ 50 % of the pipe limit", true],
       ["p99 ≤ 10 ms at 5k events/s", false],
       ["≤ 150 MB RSS with 1M customers", false],
@@ -153,17 +194,62 @@ describe("evaluateTargets", () => {
       ["first output ≤ 1 s after start", true],
       ["first output ≤ 1 s on a restart with 1M customers", true],
     ]);
-    expect(rows[7]?.measured).toBe("900 ms from the checkpoint (6,000 ms without), median of 3");
+    expect(rows[8]?.measured).toBe("900 ms from the checkpoint (6,000 ms without), median of 3");
     expect(rows[1]?.measured).toMatch(/^4\.00×/);
-    expect(rows[4]?.measured).toBe("peak 170 MiB = 178 MB; copy-only pipe, no customers: 100 MiB");
-    expect(rows[5]?.measured).toBe(
+    expect(rows[2]?.measured).toBe("not run (--vs kafka-streams)");
+    expect(rows[5]?.measured).toBe("peak 170 MiB = 178 MB; copy-only pipe, no customers: 100 MiB");
+    expect(rows[6]?.measured).toBe(
       "step max 150 → 170 MiB (+13 %), 1,000 → 2,000 events; 140 MiB idle after load",
     );
   });
 
   it("lists targets of parts that did not run as not measured", () => {
     const rows = evaluateTargets(base);
-    expect(rows).toHaveLength(8);
+    expect(rows).toHaveLength(9);
     expect(rows.every((row) => row.pass === undefined)).toBe(true);
+  });
+});
+
+describe("the Kafka Streams target", () => {
+  const target = (kafkaStreamsRuns: NonNullable<BenchResult["saturation"]>["kafkaStreams"]) =>
+    evaluateTargets({
+      ...base,
+      saturation: {
+        customers: 100_000,
+        events: 1000,
+        partitions: 2,
+        join: [run("join", 150_000)],
+        copy: [run("copy", 300_000)],
+        ...(kafkaStreamsRuns ? { kafkaStreams: kafkaStreamsRuns } : {}),
+      },
+    }).find((row) => row.target === "saturation ≥ 2.5× Kafka Streams EOS v2");
+
+  it.each([
+    [[kafkaStreams("exactly_once_v2", 50_000)], true, /^3\.00× \(Kafka Streams EOS v2 50,000 events\/s\)$/],
+    [[kafkaStreams("exactly_once_v2", 75_000)], false, /^2\.00×/],
+    // Judged on exactly_once_v2 alone: a faster at_least_once run does not change the verdict.
+    [[kafkaStreams("exactly_once_v2", 50_000), kafkaStreams("at_least_once", 100_000)], true, /^3\.00×/],
+  ])("judges the join against exactly_once_v2 (%#)", (runs, pass, measured) => {
+    const row = target(runs);
+    expect(row?.pass).toBe(pass);
+    expect(row?.measured).toMatch(measured);
+  });
+
+  it("gives no verdict when Kafka Streams wrote fewer outputs or other bytes than stedi", () => {
+    const short = target([kafkaStreams("exactly_once_v2", 10_000, 900)]);
+    expect(short?.pass).toBeUndefined();
+    expect(short?.measured).toContain("not comparable: 900 outputs of 1,000 events");
+    const unlike = target([{ ...kafkaStreams("exactly_once_v2", 10_000), malformedOutputs: 3 }]);
+    expect(unlike?.pass).toBeUndefined();
+    expect(unlike?.measured).toContain("3 unlike stedi's");
+  });
+
+  it("says why it was not measured", () => {
+    expect(target(undefined)?.measured).toBe("not run (--vs kafka-streams)");
+    expect(target([{ guarantee: "exactly_once_v2", error: "mvn not found" }])).toEqual({
+      target: "saturation ≥ 2.5× Kafka Streams EOS v2",
+      measured: "Kafka Streams EOS v2 failed: mvn not found",
+      pass: undefined,
+    });
   });
 });

@@ -1,10 +1,18 @@
 // Saturation: the join and the copy-only pipe limit, each from pre-loaded topics to their last output,
-// interleaved so that a noisy neighbour slows both alike; optionally Spark on the same input.
+// interleaved so that a noisy neighbour slows both alike; optionally Spark and Kafka Streams on the same input.
 
+import { availableParallelism } from "node:os";
 import { produceAll, readOutputTimes } from "./broker.js";
 import type { BenchContext } from "./context.js";
 import { MemorySampler, type Spawned, spawnCopy, spawnJoin, waitOrStop } from "./processes.js";
-import type { BenchResult, SparkRun, ThroughputRun } from "./results.js";
+import {
+  type BenchResult,
+  type KafkaStreamsFailure,
+  type KafkaStreamsRun,
+  kafkaStreamsGuarantees,
+  type SparkRun,
+  type ThroughputRun,
+} from "./results.js";
 import { createRandom, riskEventRecord } from "./workload.js";
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
@@ -119,6 +127,87 @@ async function measureSpark(
   }
 }
 
+/** Kafka Streams under each guarantee in turn, each into a fresh output topic with a fresh application id. */
+async function measureKafkaStreams(
+  context: BenchContext,
+  topics: { redis: string; events: string },
+  joinOutputs: number,
+): Promise<(KafkaStreamsRun | KafkaStreamsFailure)[]> {
+  const { broker, options, log } = context;
+  // Loaded only when asked, as Spark's harness is.
+  const { buildKafkaStreamsJoin, explainKafkaStreamsOutputs, kafkaStreamsThreads, runKafkaStreamsJoin } =
+    await import("./kafka-streams.js");
+  let jar: string;
+  try {
+    jar = await buildKafkaStreamsJoin(log);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`kafka-streams: ${message}`);
+    return kafkaStreamsGuarantees.map((guarantee) => ({ guarantee, error: message }));
+  }
+  const threads = kafkaStreamsThreads(options.partitions, availableParallelism());
+  const runs: (KafkaStreamsRun | KafkaStreamsFailure)[] = [];
+  for (const guarantee of kafkaStreamsGuarantees) {
+    try {
+      const output = broker.name("kstreams-out");
+      await broker.createTopics([{ topic: output, partitions: options.partitions }]);
+      log(`running Kafka Streams (${guarantee}, ${threads} stream threads) on the same input topics`);
+      const outcome = await runKafkaStreamsJoin({
+        broker,
+        jar,
+        redisTopic: topics.redis,
+        eventsTopic: topics.events,
+        outputTopic: output,
+        // Named like every other bench resource, so that the clean-up deletes its consumer group.
+        applicationId: broker.name("kstreams-app"),
+        guarantee,
+        threads,
+        events: options.events,
+        timeoutMs: options.kafkaStreamsTimeoutMs,
+        log,
+      });
+      const { count, first, last } = outcome.outputs;
+      if (count === 0) {
+        const seen = outcome.counts ? JSON.stringify(outcome.counts) : "no counts reported";
+        throw new Error(`no outputs${outcome.timedOut ? " before the timeout" : ""} (${seen})`);
+      }
+      const seconds = (last - outcome.startedAt) / 1000;
+      const withoutCustomer = outcome.counts?.["without-customer"];
+      const run: KafkaStreamsRun = {
+        guarantee,
+        threads,
+        seconds: round(seconds, 2),
+        firstOutputMs: first - outcome.startedAt,
+        outputs: count,
+        peakRssMiB: round(outcome.peakRssMiB, 1),
+        startupMs: Math.round(outcome.startupMs),
+        // What Kafka Streams delivered, as for Spark: all events, unless some were dropped or the timeout struck.
+        eventsPerSecond: Math.round(count / seconds),
+        steadyEventsPerSecond: Math.round(count / Math.max(0.001, (last - first) / 1000)),
+        withoutCustomer,
+        malformedOutputs: outcome.malformed,
+        timedOut: outcome.timedOut,
+        outputsCompared: explainKafkaStreamsOutputs({
+          stedi: joinOutputs,
+          kafkaStreams: count,
+          guarantee,
+          withoutCustomer,
+          timedOut: outcome.timedOut,
+        }),
+      };
+      log(
+        `kafka-streams ${guarantee}: ${run.eventsPerSecond.toLocaleString("en-US")} events/s (steady ${run.steadyEventsPerSecond.toLocaleString("en-US")}), first output ${run.firstOutputMs} ms, peak RSS ${run.peakRssMiB} MiB, ${count} outputs`,
+      );
+      runs.push(run);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`kafka-streams ${guarantee}: ${message}`);
+      runs.push({ guarantee, error: message });
+    }
+  }
+  return runs;
+}
+
 export async function runSaturation(context: BenchContext): Promise<NonNullable<BenchResult["saturation"]>> {
   const { broker, options } = context;
   const redis = await context.customerTopic(options.customers);
@@ -146,8 +235,10 @@ export async function runSaturation(context: BenchContext): Promise<NonNullable<
       (kind === "join" ? joinRuns : copyRuns).push(run);
     }
   }
-  const spark = options.vsSpark
-    ? await measureSpark(context, topics, Math.min(...joinRuns.map((run) => run.outputs)))
+  const joinOutputs = Math.min(...joinRuns.map((run) => run.outputs));
+  const spark = options.vsSpark ? await measureSpark(context, topics, joinOutputs) : undefined;
+  const kafkaStreams = options.vsKafkaStreams
+    ? await measureKafkaStreams(context, topics, joinOutputs)
     : undefined;
   return {
     customers: options.customers,
@@ -156,5 +247,6 @@ export async function runSaturation(context: BenchContext): Promise<NonNullable<
     join: joinRuns,
     copy: copyRuns,
     ...(spark ? { spark } : {}),
+    ...(kafkaStreams ? { kafkaStreams } : {}),
   };
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createKafkaPort, type GroupConsumer, type KafkaPort } from "../../src/adapters/kafka/index.js";
 import { projectRoot } from "./paths.js";
-import { isRunning, signalGroup, trackGroup } from "./processes.js";
+import { isRunning, runSetupScript, signalGroup, trackGroup } from "./processes.js";
 
 export interface SparkJoinOptions {
   brokers: string[];
@@ -138,17 +138,7 @@ function groupResidentBytes(group: number): number {
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 async function runSetup(log: (line: string) => void): Promise<{ python: string; jars: string[] }> {
-  const child = spawn("bash", [join(projectRoot, "bench", "spark", "setup.sh")], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  createInterface({ input: child.stderr }).on("line", log);
-  const code = await new Promise<number | null>((done) => child.on("close", done));
-  if (code !== 0) throw new Error(`bench/spark/setup.sh failed (exit ${code}); see its error above`);
-  return parseSetupOutput(stdout);
+  return parseSetupOutput(await runSetupScript(join(projectRoot, "bench", "spark", "setup.sh"), log));
 }
 
 /** Counts the output topic's records from the beginning and keeps the first and last record timestamps. */

@@ -4,16 +4,33 @@ import { encodeGraphRecord, toGraphRecord } from "../../src/core/graph/graph-rec
 import { decodeRiskEvent } from "../../src/core/risk-events/risk-event.js";
 import { dueCount, intendedTime } from "./schedule.js";
 import {
+  benchCustomerIndex,
   benchEmail,
   createRandom,
   customerBirthYear,
   customerRecord,
+  customerRecordKey,
   scoreOfGraphRecord,
   sequencedEventRecord,
   sequenceOfScore,
 } from "./workload.js";
 
 describe("customer records", () => {
+  it("are keyed, when keyed at all, as the connector keys a ZADD", () => {
+    expect(customerRecordKey).toBe("com.moilioncircle.redis.replicator.cmd.impl.ZAddCommand");
+  });
+
+  it("carry emails whose index reads back", () => {
+    for (const index of [0, 7, 99_999]) expect(benchCustomerIndex(benchEmail(index))).toBe(index);
+    for (const other of [
+      "Bench.Customer07@test.com",
+      "bench.customer7@test.com",
+      "Bench.Customer7@test.comx",
+    ]) {
+      expect(benchCustomerIndex(other)).toBeUndefined();
+    }
+  });
+
   // Otherwise the bench would time the join's general decoder, not the path real connector records take.
   it("take the join's fast customer scan", () => {
     for (const index of [0, 7, 42, 99_999]) {

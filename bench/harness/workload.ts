@@ -1,5 +1,6 @@
 // Seeded benchmark inputs in the original formats: customers as connector ZADDs, risk events as the app writes them.
 
+import { commandClassName } from "../../src/core/connector/command-record.js";
 import { encodeBase64 } from "../../src/core/formats/base64.js";
 import { formatJavaDouble } from "../../src/core/formats/java-double.js";
 
@@ -18,6 +19,12 @@ export function createRandom(seed: number): () => number {
 
 export const benchEmail = (index: number) => `Bench.Customer${index}@test.com`;
 
+/** The index in a bench customer's email; undefined for any other text. */
+export function benchCustomerIndex(email: string): number | undefined {
+  const digits = /^Bench\.Customer(0|[1-9]\d{0,8})@test\.com$/.exec(email)?.[1];
+  return digits === undefined ? undefined : Number(digits);
+}
+
 /** The `redis-server` record of one customer, byte-compatible with the Redis source connector. */
 export function customerRecord(index: number, birthYear: number): string {
   const member = `{"customerName":"Bench Customer${index}","email":"${benchEmail(index)}","phone":"8015551212","birthDay":"${birthYear}-01-01"}`;
@@ -26,6 +33,13 @@ export function customerRecord(index: number, birthYear: number): string {
 }
 
 export const customerBirthYear = (index: number) => 1937 + (index % 29);
+
+/**
+ * The record key the connector gives a ZADD (its command's class name; contracts §1). stedi ignores
+ * keys and the bench's customer records have none, except when Kafka Streams runs: Kafka Streams
+ * skips null-key records when it bootstraps a global store through a processor.
+ */
+export const customerRecordKey = commandClassName("ZAddCommand");
 
 /** One risk event for a random known customer, as `stedi simulate` (and the STEDI app) writes it. */
 export function riskEventRecord(
