@@ -73,6 +73,25 @@ export async function createBenchBroker(brokers: string[]): Promise<BenchBroker>
   };
 }
 
+/**
+ * Fresh topics for one run of a join: risk events and output with `partitions` partitions, a
+ * dead-letter topic, and the name of its consumer group.
+ */
+export async function createJoinTopics(broker: BenchBroker, what: string, partitions: number) {
+  const topics = {
+    events: broker.name(`${what}-events`),
+    output: broker.name(`${what}-out`),
+    dlq: broker.name(`${what}-dlq`),
+    group: broker.name(`${what}-group`),
+  };
+  await broker.createTopics([
+    { topic: topics.events, partitions },
+    { topic: topics.output, partitions },
+    { topic: topics.dlq, partitions: 1 },
+  ]);
+  return topics;
+}
+
 /** A producer's send goes out one request at a time: this many producers keep as many in flight. */
 const loaders = 8;
 

@@ -5,7 +5,7 @@
 // consumer of the output topic takes arrival − intended send time as the latency.
 
 import type { ConsumedRecord, OutgoingRecord, Producer } from "../../src/adapters/kafka/index.js";
-import { consumeFromStart, sleep, waitFor } from "./broker.js";
+import { consumeFromStart, createJoinTopics, sleep, waitFor } from "./broker.js";
 import type { BenchContext } from "./context.js";
 import { createLatencyHistogram, type Histogram, recordMicros, summarizeMicros } from "./histogram.js";
 import { isRunning, spawnCopy, spawnJoin, stop } from "./processes.js";
@@ -184,15 +184,7 @@ async function measureRates(
   const { broker, options } = context;
   const label = { join: "stedi join", copy: "the copy", direct: "direct produce" }[kind];
   const redis = await context.customerTopic(options.customers);
-  const events = broker.name(`lat-${kind}-events`);
-  const output = broker.name(`lat-${kind}-out`);
-  const dlq = broker.name("dlq");
-  const group = broker.name(`lat-${kind}-group`);
-  await broker.createTopics([
-    { topic: events, partitions: options.partitions },
-    { topic: output, partitions: options.partitions },
-    { topic: dlq, partitions: 1 },
-  ]);
+  const { events, output, dlq, group } = await createJoinTopics(broker, `lat-${kind}`, options.partitions);
 
   const ledger = new Ledger();
   let probeFailure: Error | undefined;

@@ -5,7 +5,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { consumeFromStart, produceAll, waitFor } from "./broker.js";
+import { consumeFromStart, createJoinTopics, produceAll, waitFor } from "./broker.js";
 import type { BenchContext } from "./context.js";
 import { spawnJoin, waitOrStop } from "./processes.js";
 import type { RestartRun } from "./results.js";
@@ -15,15 +15,7 @@ export async function runRestart(context: BenchContext): Promise<RestartRun> {
   const { broker, options } = context;
   const customers = options.restartCustomers;
   const redis = await context.customerTopic(customers);
-  const events = broker.name("restart-events");
-  const output = broker.name("restart-out");
-  const dlq = broker.name("dlq");
-  const group = broker.name("restart-group");
-  await broker.createTopics([
-    { topic: events, partitions: options.partitions },
-    { topic: output, partitions: options.partitions },
-    { topic: dlq, partitions: 1 },
-  ]);
+  const { events, output, dlq, group } = await createJoinTopics(broker, "restart", options.partitions);
   const stateDir = mkdtempSync(join(tmpdir(), "stedi-bench-state-"));
   // The output records' timestamps are the join's clock when it wrote them.
   const outputTimes: number[] = [];

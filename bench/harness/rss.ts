@@ -1,7 +1,7 @@
 // Memory: the join's VmRSS once a table of N customers is loaded, then as risk events are fed in equal
 // steps (each step fully joined before the next), and its VmHWM over the run.
 
-import { consumeFromStart, produceAll, sleep, waitFor } from "./broker.js";
+import { consumeFromStart, createJoinTopics, produceAll, sleep, waitFor } from "./broker.js";
 import type { BenchContext } from "./context.js";
 import { isRunning, MemorySampler, spawnJoin, stop } from "./processes.js";
 import type { RssRun, RssStep } from "./results.js";
@@ -15,15 +15,7 @@ const settleMs = 1000;
 async function measureTable(context: BenchContext, customers: number): Promise<RssRun> {
   const { broker, options } = context;
   const redis = await context.customerTopic(customers);
-  const events = broker.name("rss-events");
-  const output = broker.name("rss-out");
-  const dlq = broker.name("dlq");
-  const group = broker.name("rss-group");
-  await broker.createTopics([
-    { topic: events, partitions: options.partitions },
-    { topic: output, partitions: options.partitions },
-    { topic: dlq, partitions: 1 },
-  ]);
+  const { events, output, dlq, group } = await createJoinTopics(broker, "rss", options.partitions);
 
   let outputs = 0;
   let firstOutputAt = 0;

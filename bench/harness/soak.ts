@@ -6,7 +6,7 @@
 import type { ConsumedBatch } from "../../src/adapters/kafka/index.js";
 import { createJoinOutputChecker, type RawRecord } from "../../test/support/output-check.js";
 import type { BenchBroker } from "./broker.js";
-import { consumeFromStart, waitFor } from "./broker.js";
+import { consumeFromStart, createJoinTopics, waitFor } from "./broker.js";
 import { createCustomerTopics } from "./context.js";
 import { createLatencyHistogram, type LatencySummary, summarizeMicros } from "./histogram.js";
 import { type Generator, Ledger, offer, trickleUntilFirstOutput } from "./latency.js";
@@ -155,17 +155,7 @@ export async function runSoak(
   log: (line: string) => void,
 ): Promise<SoakRun> {
   const redis = await createCustomerTopics(broker, log)(options.customers);
-  const topics = {
-    redis,
-    events: broker.name("soak-events"),
-    output: broker.name("soak-out"),
-    dlq: broker.name("soak-dlq"),
-  };
-  await broker.createTopics([
-    { topic: topics.events, partitions: options.partitions },
-    { topic: topics.output, partitions: options.partitions },
-    { topic: topics.dlq, partitions: 1 },
-  ]);
+  const topics = { redis, ...(await createJoinTopics(broker, "soak", options.partitions)) };
   const ledger = new Ledger();
   let probeFailure: Error | undefined;
   const probe = await consumeFromStart(
@@ -192,7 +182,7 @@ export async function runSoak(
     eventsTopic: topics.events,
     outputTopic: topics.output,
     dlqTopic: topics.dlq,
-    group: broker.name("soak-group"),
+    group: topics.group,
     nodeArgs: options.nodeArgs,
   });
   const memory = new MemorySampler(join.pid);
