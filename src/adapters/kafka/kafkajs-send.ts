@@ -206,6 +206,8 @@ export function createSendMessages(dependencies: SendMessagesDependencies) {
           await cluster.refreshMetadata();
           throw error;
         }
+        // The coordinator is still writing the previous commit's markers: nothing to look up again.
+        if (error.type === "CONCURRENT_TRANSACTIONS") throw error;
         if (
           isStaleMetadata(error) ||
           error.name === "KafkaJSMetadataNotLoaded" ||
