@@ -246,12 +246,15 @@ export async function runJoin(options: {
     }
   };
 
+  // Every batch asks: once a promise has settled, the answer costs no timer and no heartbeat.
+  const settled = new WeakSet<Promise<unknown>>();
   const waitWithHeartbeats = async (ready: Promise<unknown>, heartbeat: () => Promise<void>) => {
-    let settled = false;
-    void ready.then(() => {
-      settled = true;
-    });
-    while (!settled && !lifecycle.isStopping) {
+    if (settled.has(ready)) return;
+    const markSettled = () => {
+      settled.add(ready);
+    };
+    void ready.then(markSettled, markSettled);
+    while (!settled.has(ready) && !lifecycle.isStopping) {
       await Promise.race([ready, sleep(1000)]);
       await heartbeat();
     }
