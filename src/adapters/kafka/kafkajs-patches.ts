@@ -1,4 +1,4 @@
-// Four of kafkajs's internal modules are replaced before kafkajs is first loaded; this module must
+// Five of kafkajs's internal modules are replaced before kafkajs is first loaded; this module must
 // be imported before "kafkajs" (adapters/kafka.ts does so on its first line, the test helpers too).
 //
 // - Grouping a produce request's messages by partition: kafkajs copies the partition's array for every
@@ -11,8 +11,12 @@
 //   times; kafka-produce-encoding.ts writes the same bytes in one pass.
 // - Sending a batch to the partitions' leaders: kafkajs retries while other leaders' requests are
 //   still in flight and so writes records twice (kafkajs-send.ts says how).
+// - Decoding fetched record batches: kafkajs builds an object per record to decode it and parses each
+//   record's offset and timestamp from text; with its garbage that was a large part of a consumer's CPU
+//   (kafkajs-fetch.ts).
 
 import { createRequire } from "node:module";
+import { decodeRecordBatch } from "./kafkajs-fetch.js";
 import { createSendMessages } from "./kafkajs-send.js";
 import { encodeProduceRequest, type ProduceRequestArgs } from "./produce-encoding.js";
 
@@ -179,6 +183,7 @@ export const patchesInstalled = {
     groupMessagesPerPartition,
   ),
   abortedFilter: replaceModule("kafkajs/src/consumer/filterAbortedMessages.js", filterAbortedMessages),
+  recordBatchDecoding: replaceModule("kafkajs/src/protocol/recordBatch/v0/decoder.js", decodeRecordBatch),
   produceEncoding: installProduceEncoding(),
   sendOnceThroughFailover: replaceModule("kafkajs/src/producer/sendMessages.js", createSendMessages),
   throttleCheckDelay: clampThrottleCheckDelay(),
