@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { seeded } from "../../../test/support/random.js";
-import { decodeRecordBatch } from "./kafkajs-fetch.js";
+import { decodeRecordBatch, FetchedBatch, type FetchedPartition } from "./kafkajs-fetch.js";
 import { patchesInstalled } from "./kafkajs-patches.js";
 import type { DecodedRecord } from "./record-batch-decoding.js";
 
@@ -31,6 +31,8 @@ type KafkajsDecoder = { buffer: Buffer; offset: number; canReadBytes(length: num
 type BatchDecoder = (decoder: KafkajsDecoder) => Promise<{ records: DecodedRecord[] }>;
 
 const kafkajsBatchDecoder = kafkajsOriginal<BatchDecoder>("kafkajs/src/protocol/recordBatch/v0/decoder.js");
+type BatchClass = new (topic: string, fetchedOffset: string, data: FetchedPartition) => object;
+const KafkajsBatch = kafkajsOriginal<BatchClass>("kafkajs/src/consumer/batch.js");
 const Decoder = require("kafkajs/src/protocol/decoder.js") as new (bytes: Buffer) => KafkajsDecoder;
 const Long = require("kafkajs/src/utils/long.js") as { fromValue(value: unknown): unknown };
 const { RecordBatch } = require("kafkajs/src/protocol/recordBatch/v0/index.js") as {
@@ -321,5 +323,145 @@ describe("decoding fetched record batches", () => {
     await expect(decodeRecordBatch(new Decoder(longRecord))).rejects.toThrow(
       "a record longer than its batch",
     );
+  });
+});
+
+type AbortedTransactions = FetchedPartition["abortedTransactions"];
+
+/** A partition's fetch: kafkajs's decoding of the batches, with the broker's other fields. */
+async function fetchedPartition(
+  batches: TestBatch[],
+  highWatermark: string,
+  abortedTransactions: AbortedTransactions = [],
+): Promise<FetchedPartition> {
+  const bytes = Buffer.concat(await Promise.all(batches.map(encodeBatch)));
+  const { records } = await decodeFetch(bytes, kafkajsBatchDecoder);
+  return { partition: 3, highWatermark, messages: records, abortedTransactions };
+}
+
+function batchView(batch: object) {
+  const methods = [
+    "isEmpty",
+    "isEmptyIncludingFiltered",
+    "isEmptyDueToFiltering",
+    "isEmptyControlRecord",
+    "isEmptyDueToLogCompactedMessages",
+    "firstOffset",
+    "lastOffset",
+    "offsetLag",
+    "offsetLagLow",
+  ] as const;
+  const results = Object.fromEntries(
+    methods.map((method) => [method, (batch as Record<string, () => unknown>)[method]?.call(batch)]),
+  );
+  return { fields: { ...batch }, results };
+}
+
+async function expectSameBatch(fetchedOffset: string, partition: FetchedPartition) {
+  const ours = new FetchedBatch("events", fetchedOffset, partition);
+  const theirs = new KafkajsBatch("events", fetchedOffset, partition);
+  expect(batchView(ours)).toStrictEqual(batchView(theirs));
+  return ours;
+}
+
+const commitMarker = { key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 0]) };
+const abortMarker = { key: Buffer.from([0, 0, 0, 0]), value: Buffer.from([0, 0, 0, 0, 0, 0]) };
+
+describe("the batch a consumer hands to eachBatch", () => {
+  it("is what kafkajs loads", () => {
+    expect(patchesInstalled.fetchedBatch).toBe(true);
+    expect(require("kafkajs/src/consumer/batch.js")).toBe(FetchedBatch);
+  });
+
+  it("passes a fetch from the offset asked for on as it is", async () => {
+    const partition = await fetchedPartition([{ firstOffset: "10", records: [{}, {}, {}] }], "13");
+    const batch = await expectSameBatch("10", partition);
+    expect(batch.messages).toBe(partition.messages);
+    expect(batch.messagesWithinOffset).toBe(partition.messages);
+  });
+
+  it("drops records before the fetched offset (a compressed batch starts earlier)", async () => {
+    const partition = await fetchedPartition(
+      [
+        { firstOffset: "10", compression: 1, records: [{}, {}, {}, {}] },
+        { firstOffset: "14", records: [{}] },
+      ],
+      "20",
+    );
+    for (const fetched of ["9", "10", "12", "14", "15", "30"]) await expectSameBatch(fetched, partition);
+    expect((await expectSameBatch("12", partition)).firstOffset()).toBe("12");
+  });
+
+  it("reports a fetch of records before the fetched offset only as compacted away", async () => {
+    const partition = await fetchedPartition([{ firstOffset: "10", records: [{}, {}] }], "40");
+    const batch = await expectSameBatch("25", partition);
+    expect(batch.lastOffset()).toBe("25");
+  });
+
+  it("drops control records and reports a fetch of them alone", async () => {
+    const data = await fetchedPartition(
+      [
+        { firstOffset: "0", transactional: true, producerId: "7", records: [{}, {}] },
+        {
+          firstOffset: "2",
+          transactional: true,
+          producerId: "7",
+          extraAttributes: 0x20,
+          records: [commitMarker],
+        },
+      ],
+      "3",
+    );
+    expect((await expectSameBatch("0", data)).messages.map((record) => record.offset)).toEqual(["0", "1"]);
+    const onlyMarker = await expectSameBatch("2", data);
+    expect(onlyMarker.isEmptyControlRecord()).toBe(true);
+    expect(onlyMarker.lastOffset()).toBe("2");
+  });
+
+  it("drops aborted transactions through kafkajs's (replaced) filter", async () => {
+    const data = await fetchedPartition(
+      [
+        { firstOffset: "0", transactional: true, producerId: "7", records: [{}, {}] },
+        { firstOffset: "2", transactional: true, producerId: "8", records: [{}] },
+        {
+          firstOffset: "3",
+          transactional: true,
+          producerId: "7",
+          extraAttributes: 0x20,
+          records: [abortMarker],
+        },
+        {
+          firstOffset: "4",
+          transactional: true,
+          producerId: "8",
+          extraAttributes: 0x20,
+          records: [commitMarker],
+        },
+      ],
+      "5",
+      [{ producerId: "7", firstOffset: "0" }],
+    );
+    expect((await expectSameBatch("0", data)).messages.map((record) => record.offset)).toEqual(["2"]);
+    expect((await expectSameBatch("3", data)).isEmptyDueToFiltering()).toBe(true);
+  });
+
+  it("handles an empty fetch", async () => {
+    for (const abortedTransactions of [[], null, undefined] as AbortedTransactions[]) {
+      const batch = await expectSameBatch("17", await fetchedPartition([], "17", abortedTransactions));
+      expect(batch.lastOffset()).toBe("16");
+      expect(batch.offsetLag()).toBe("0");
+      expect(batch.offsetLagLow()).toBe("0");
+    }
+  });
+
+  it("compares offsets beyond 2^53 exactly", async () => {
+    const partition = await fetchedPartition(
+      [{ firstOffset: "9007199254740991", compression: 1, records: [{}, {}, {}, {}] }],
+      "9007199254741000",
+    );
+    for (const fetched of ["9007199254740990", "9007199254740992", "9007199254740993", "9007199254740995"]) {
+      await expectSameBatch(fetched, partition);
+    }
+    expect((await expectSameBatch("9007199254740993", partition)).firstOffset()).toBe("9007199254740993");
   });
 });
