@@ -61,6 +61,8 @@ type TestBatch = {
   compression?: number;
   transactional?: boolean;
   producerId?: string;
+  /** As a batch compaction removed records from states it; records.length - 1 otherwise. */
+  lastOffsetDelta?: number;
   /** Attribute bits kafkajs's encoder cannot set: 0x08 LOG_APPEND_TIME, 0x20 control batch. */
   extraAttributes?: number;
 };
@@ -83,7 +85,7 @@ async function encodeBatch(batch: TestBatch): Promise<Buffer> {
         firstOffset: Long.fromValue(batch.firstOffset ?? "0"),
         firstTimestamp: Long.fromValue(batch.firstTimestamp ?? "1764000000123"),
         maxTimestamp: Long.fromValue(batch.maxTimestamp ?? "1764000000999"),
-        lastOffsetDelta: Math.max(0, batch.records.length - 1),
+        lastOffsetDelta: batch.lastOffsetDelta ?? Math.max(0, batch.records.length - 1),
         transactional: batch.transactional ?? false,
         producerId: Long.fromValue(batch.producerId ?? "-1"),
         producerEpoch: batch.producerId === undefined ? 0 : 3,
@@ -416,6 +418,27 @@ describe("the batch a consumer hands to eachBatch", () => {
     const onlyMarker = await expectSameBatch("2", data);
     expect(onlyMarker.isEmptyControlRecord()).toBe(true);
     expect(onlyMarker.lastOffset()).toBe("2");
+  });
+
+  it("finds control records behind batches compaction thinned out", async () => {
+    const transaction = { transactional: true, producerId: "7" };
+    const data = await fetchedPartition(
+      [
+        {
+          ...transaction,
+          firstOffset: "0",
+          lastOffsetDelta: 5,
+          records: [{}, { offsetDelta: 2 }, { offsetDelta: 5 }],
+        },
+        { ...transaction, firstOffset: "6", records: [{}, {}, {}, {}] },
+        { ...transaction, firstOffset: "10", extraAttributes: 0x20, records: [commitMarker] },
+        { ...transaction, firstOffset: "11", records: [{}, {}] },
+      ],
+      "13",
+    );
+    for (const fetched of ["0", "2", "5", "6", "8", "10", "11"]) await expectSameBatch(fetched, data);
+    const offsets = (await expectSameBatch("0", data)).messages.map((record) => record.offset);
+    expect(offsets.join(" ")).toBe("0 2 5 6 7 8 9 11 12");
   });
 
   it("drops aborted transactions through kafkajs's (replaced) filter", async () => {

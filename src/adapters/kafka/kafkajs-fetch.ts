@@ -4,6 +4,7 @@
 
 import { createRequire } from "node:module";
 import {
+  containsControlRecord,
   type DecodedRecord,
   decodeRecordBatchHeader,
   decodeRecords,
@@ -117,7 +118,7 @@ export class FetchedBatch {
     const first = indexOfFirstAtOrAfter(messages, String(fetchedOffset));
     this.messagesWithinOffset = first === 0 ? messages : messages.slice(first);
     const committed = filterAbortedMessages({ messages: this.messagesWithinOffset, abortedTransactions });
-    this.messages = committed.some(isControlRecord)
+    this.messages = containsControlRecord(committed)
       ? committed.filter((record) => !record.isControlRecord)
       : committed;
   }

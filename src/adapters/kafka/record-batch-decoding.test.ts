@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
   compareOffsets,
+  containsControlRecord,
   decodeRecordBatchHeader,
   decodeRecords,
   indexOfFirstAtOrAfter,
+  type RecordBatchContext,
   type RecordBatchHeader,
 } from "./record-batch-decoding.js";
 
@@ -138,5 +140,37 @@ describe("comparing offsets given as decimal text", () => {
     expect(indexOfFirstAtOrAfter(records, "9007199254740994")).toBe(3);
     expect(indexOfFirstAtOrAfter(records, "9007199254740996")).toBe(4);
     expect(indexOfFirstAtOrAfter([], "5")).toBe(0);
+  });
+});
+
+describe("looking for control records", () => {
+  /** Records of consecutive batches: "count:lastOffsetDelta" each, "marker" a control batch of one. */
+  const fetched = (batches: string) =>
+    batches.split(" ").flatMap((batch) => {
+      const isControlBatch = batch === "marker";
+      const [count, lastOffsetDelta] = isControlBatch ? [1, 0] : batch.split(":").map(Number);
+      const batchContext = { lastOffsetDelta, isControlBatch } as RecordBatchContext;
+      return Array.from({ length: count ?? 0 }, () => ({ isControlRecord: isControlBatch, batchContext }));
+    });
+
+  it.each([
+    ["whole batches, no marker", "3:2 1:0 4:3", false],
+    ["a marker after whole batches", "3:2 4:3 marker 2:1", true],
+    ["a marker after a compacted batch", "2:5 marker", true],
+    ["a marker after a batch cut at the fetched offset", "2:3 3:2 marker", true],
+    ["a compacted batch, no marker", "2:9 3:2", false],
+    ["a marker first", "marker 3:2", true],
+  ])("%s", (_name, batches, expected) => {
+    expect(containsControlRecord(fetched(batches))).toBe(expected);
+  });
+
+  it("reads records without a batch context one by one", () => {
+    expect(containsControlRecord([])).toBe(false);
+    expect(containsControlRecord([{ isControlRecord: false }, { isControlRecord: true }] as never)).toBe(
+      true,
+    );
+    expect(containsControlRecord([{ isControlRecord: false }, { isControlRecord: false }] as never)).toBe(
+      false,
+    );
   });
 });

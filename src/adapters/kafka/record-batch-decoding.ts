@@ -332,3 +332,23 @@ export function indexOfFirstAtOrAfter(records: readonly { offset: string }[], of
   }
   return index;
 }
+
+/**
+ * Whether any of the records (in fetch order) is a control record. Reads about two records per record
+ * batch rather than every record: a batch's records are contiguous, share its context and are all
+ * control records or none, and a batch nothing was compacted from holds lastOffsetDelta + 1 of them.
+ * Where that count does not fit (compaction, or a batch cut at the fetched offset) it reads on one by one.
+ */
+export function containsControlRecord(
+  records: readonly Pick<DecodedRecord, "isControlRecord" | "batchContext">[],
+): boolean {
+  let index = 0;
+  while (index < records.length) {
+    const record = records[index] as Pick<DecodedRecord, "isControlRecord" | "batchContext">;
+    if (record.isControlRecord) return true;
+    const context = record.batchContext as RecordBatchContext | undefined;
+    const last = index + (context?.lastOffsetDelta ?? 0);
+    index = last < records.length && records[last]?.batchContext === context ? last + 1 : index + 1;
+  }
+  return false;
+}
