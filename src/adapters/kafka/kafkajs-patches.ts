@@ -1,5 +1,6 @@
-// Four of kafkajs's internal modules are replaced before kafkajs is first loaded; this module must
-// be imported before "kafkajs" (adapters/kafka.ts does so on its first line, the test helpers too).
+// Six of kafkajs's internal modules are replaced, and two of its classes patched, before kafkajs is
+// first loaded; this module must be imported before "kafkajs" (adapters/kafka.ts does so on its first
+// line, the test helpers too).
 //
 // - Grouping a produce request's messages by partition: kafkajs copies the partition's array for every
 //   message, which is quadratic in the request's size and dominated the join's profile.
@@ -11,11 +12,16 @@
 //   times; kafka-produce-encoding.ts writes the same bytes in one pass.
 // - Sending a batch to the partitions' leaders: kafkajs retries while other leaders' requests are
 //   still in flight and so writes records twice (kafkajs-send.ts says how).
+// - Decoding fetched record batches, and the Batch built from each partition's fetch: kafkajs builds a
+//   decoder per record, parses the batch's first offset and timestamp from text for every record, and
+//   its Batch parses every offset once more; with their garbage, about four tenths of the CPU of a
+//   consume→produce copy (kafkajs-fetch.ts).
 // - Finding coordinators: kafkajs sends FindCoordinator before every coordinator request, four
 //   times per transaction; coordinator-cache.ts keeps the answer until a request to it fails.
 
 import { createRequire } from "node:module";
 import { type CoordinatorBroker, type CoordinatorKey, createCoordinatorCache } from "./coordinator-cache.js";
+import { decodeRecordBatch, FetchedBatch } from "./kafkajs-fetch.js";
 import { createSendMessages } from "./kafkajs-send.js";
 import { encodeProduceRequest, type ProduceRequestArgs } from "./produce-encoding.js";
 
@@ -213,6 +219,8 @@ export const patchesInstalled = {
     groupMessagesPerPartition,
   ),
   abortedFilter: replaceModule("kafkajs/src/consumer/filterAbortedMessages.js", filterAbortedMessages),
+  recordBatchDecoding: replaceModule("kafkajs/src/protocol/recordBatch/v0/decoder.js", decodeRecordBatch),
+  fetchedBatch: replaceModule("kafkajs/src/consumer/batch.js", FetchedBatch),
   produceEncoding: installProduceEncoding(),
   sendOnceThroughFailover: replaceModule("kafkajs/src/producer/sendMessages.js", createSendMessages),
   throttleCheckDelay: clampThrottleCheckDelay(),
