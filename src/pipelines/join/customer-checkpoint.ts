@@ -3,8 +3,8 @@
 // of the whole topic or a warning, never the join's correctness.
 
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { KafkaPort, OffsetRange } from "../../adapters/kafka/index.js";
 import {
@@ -81,6 +81,44 @@ export async function restoreCustomerCheckpoint(options: {
   };
 }
 
+/** A write's temporary file beside the checkpoint: `<file>.<8 hex digits>.tmp`. */
+const temporaryPathFor = (path: string) => `${path}.${randomUUID().slice(0, 8)}.tmp`;
+const isTemporaryOf = (path: string, name: string) =>
+  name.length === basename(path).length + 13 &&
+  name.startsWith(`${basename(path)}.`) &&
+  /^\.[0-9a-f]{8}\.tmp$/.test(name.slice(basename(path).length));
+
+/**
+ * Removes the temporary files of writes that never finished (a process killed while writing), once
+ * they are older than `olderThanMs`: a write takes seconds, and another instance of the same group
+ * on this machine may be writing one of its own right now. Best effort; returns the names removed.
+ */
+export async function removeAbandonedWrites(
+  path: string,
+  olderThanMs: number,
+  now: number,
+): Promise<string[]> {
+  const folder = dirname(path);
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names.filter((candidate) => isTemporaryOf(path, candidate))) {
+    const file = join(folder, name);
+    const modified = await stat(file).then(
+      (info) => info.mtimeMs,
+      () => undefined,
+    );
+    if (modified === undefined || now - modified < olderThanMs) continue;
+    if (
+      await rm(file, { force: true }).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed.push(name);
+  }
+  return removed;
+}
+
 /**
  * Writes a checkpoint so that the file is either the old one or the new one, whole: a temporary
  * file beside it, flushed to disk, then renamed over it (and the folder flushed, so the rename
@@ -89,7 +127,7 @@ export async function restoreCustomerCheckpoint(options: {
 export async function writeCheckpointFile(path: string, parts: readonly Uint8Array[]): Promise<void> {
   const folder = dirname(path);
   await mkdir(folder, { recursive: true });
-  const temporary = `${path}.${randomUUID().slice(0, 8)}.tmp`;
+  const temporary = temporaryPathFor(path);
   try {
     const file = await open(temporary, "w");
     try {
@@ -109,6 +147,9 @@ export async function writeCheckpointFile(path: string, parts: readonly Uint8Arr
     .catch(() => undefined)
     .finally(() => directory.close());
 }
+
+/** A temporary file this old belongs to no write still under way. */
+const abandonedAfterMs = 10 * 60_000;
 
 export type CheckpointWriter = {
   /** Writes now if anything changed since the last write, after any write under way. */
@@ -160,6 +201,14 @@ export function createCheckpointWriter(options: {
     });
     return running;
   };
+  // Leftovers of an earlier run killed mid-write go before this run writes its own.
+  running = removeAbandonedWrites(options.path, abandonedAfterMs, options.now()).then(
+    (removed) => {
+      if (removed.length > 0)
+        options.warn(`join: removed ${removed.length} unfinished checkpoint write(s) beside ${options.path}`);
+    },
+    () => undefined,
+  );
   const timer = setInterval(() => void writeIfChanged(), options.intervalMs);
   return {
     writeIfChanged,
