@@ -1,31 +1,12 @@
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
+import { kafkajsOriginal } from "../../../test/support/kafkajs-original.js";
 import { seeded } from "../../../test/support/random.js";
 import { decodeRecordBatch, FetchedBatch, type FetchedPartition } from "./kafkajs-fetch.js";
 import { patchesInstalled } from "./kafkajs-patches.js";
 import type { DecodedRecord } from "./record-batch-decoding.js";
 
 const require = createRequire(import.meta.url);
-
-/** A private copy of one of kafkajs's modules, compiled from its file (the cached one is replaced). */
-function kafkajsOriginal<T>(specifier: string): T {
-  const path = require.resolve(specifier);
-  const { Module } = require("node:module") as {
-    Module: {
-      new (
-        id: string,
-      ): { filename: string; paths: string[]; exports: unknown; _compile(code: string, file: string): void };
-      _nodeModulePaths(from: string): string[];
-    };
-  };
-  const module = new Module(path);
-  module.filename = path;
-  module.paths = Module._nodeModulePaths(dirname(path));
-  module._compile(readFileSync(path, "utf8"), path);
-  return module.exports as T;
-}
 
 type KafkajsDecoder = { buffer: Buffer; offset: number; canReadBytes(length: number): boolean };
 type BatchDecoder = (decoder: KafkajsDecoder) => Promise<{ records: DecodedRecord[] }>;
