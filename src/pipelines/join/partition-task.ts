@@ -4,7 +4,7 @@
 
 import type { KafkaPort, TopicRecords, TransactionalWriter } from "../../adapters/kafka/index.js";
 import type { CustomerTable } from "../../core/customers/customer-table.js";
-import { encodeGraphRecord, type GraphRecord } from "../../core/graph/graph-record.js";
+import { encodeGraphRecords, type GraphRecord } from "../../core/graph/graph-record.js";
 import { JoinState, type SourcePosition } from "../../core/join/join-state.js";
 import {
   type BadCustomerRecord,
@@ -125,12 +125,13 @@ export class PartitionTask {
   private async commit(effects: JoinEffects, started: number): Promise<void> {
     if (isEmpty(effects)) return;
     const { context, partition } = this;
+    const values = encodeGraphRecords(effects.outputs);
     const records: TopicRecords[] = [
       {
         topic: context.outputTopic,
-        records: effects.outputs.map((record) => ({
+        records: effects.outputs.map((record, index) => ({
           key: record.email,
-          value: encodeGraphRecord(record),
+          value: values[index] as Buffer,
           partition: partitionForKey(record.email, context.outputPartitions),
         })),
       },
