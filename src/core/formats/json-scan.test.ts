@@ -6,7 +6,7 @@ import {
   randomNumberText,
 } from "../../../test/support/number-texts.js";
 import { seeded } from "../../../test/support/random.js";
-import { numberEnd, shortNumberEnd } from "./json-scan.js";
+import { numberEnd, shortNumberEnd, shortNumberValue } from "./json-scan.js";
 
 const bytesOf = (text: string) => Buffer.from(text, "latin1");
 
@@ -30,7 +30,8 @@ function disagreement(text: string): string | undefined {
     short !== end ||
     !isShortPlain(read) ||
     typeof value !== "object" ||
-    !Object.is(value.value, Number(read))
+    !Object.is(value.value, Number(read)) ||
+    !Object.is(shortNumberValue(bytesOf(text), 0, short), value.value)
   )
     return `shortNumberEnd ${short} reads ${read}, JSON.parse ${JSON.stringify(value)}`;
   return undefined;
@@ -72,5 +73,30 @@ describe("numberEnd and shortNumberEnd", () => {
     expect(shortNumberEnd(bytesOf("012"), 0)).toBe(-1);
     expect(numberEnd(bytesOf("1"), -1)).toBe(-1);
     expect(shortNumberEnd(bytesOf("1"), -1)).toBe(-1);
+  });
+});
+
+describe("shortNumberValue", () => {
+  it("reads every short plain decimal as Number() does, -0 included", () => {
+    const random = seeded(99);
+    const wrong: string[] = [];
+    let read = 0;
+    for (let round = 0; round < 100_000; round += 1) {
+      const digits = 1 + Math.floor(random() * 15);
+      let text = String(Math.floor(random() * 9) + 1);
+      for (let i = 1; i < digits; i += 1) text += String(Math.floor(random() * 10));
+      if (random() < 0.2) text = `0${text.slice(1)}`.replace(/^0(?=\d)/, "0.");
+      const point = Math.floor(random() * text.length);
+      if (!text.includes(".") && point > 0) text = `${text.slice(0, point)}.${text.slice(point)}`;
+      if (random() < 0.5) text = `-${text}`;
+      const end = shortNumberEnd(bytesOf(text), 0);
+      if (end !== text.length) continue;
+      read += 1;
+      if (!Object.is(shortNumberValue(bytesOf(text), 0, end), Number(text))) wrong.push(text);
+    }
+    expect(wrong).toEqual([]);
+    expect(read).toBeGreaterThan(90_000);
+    for (const text of ["0", "-0", "-0.0", "0.5", "-12.5", "999999999999999", "0.000000000000001", "4.35"])
+      expect(Object.is(shortNumberValue(bytesOf(text), 0, text.length), Number(text))).toBe(true);
   });
 });

@@ -94,6 +94,31 @@ export function shortNumberEnd(bytes: Uint8Array, at: number): number {
   return i;
 }
 
+const powersOfTen = Array.from({ length: shortNumberDigits + 1 }, (_, power) => 10 ** power);
+
+/**
+ * The value of the number `shortNumberEnd` accepted in `bytes[start, end)`, as Number() reads its
+ * text: the digits make an integer below 10^15 and the fraction a power of ten up to 10^15, both
+ * exact in a double, so their quotient is the correctly rounded value, as Number's.
+ */
+export function shortNumberValue(bytes: Uint8Array, start: number, end: number): number {
+  let at = start;
+  const negative = bytes[at] === 0x2d;
+  if (negative) at += 1;
+  let digits = 0;
+  let fraction = -1;
+  for (; at < end; at += 1) {
+    const byte = bytes[at] as number;
+    if (byte === 0x2e) fraction = 0;
+    else {
+      digits = digits * 10 + (byte - 0x30);
+      if (fraction >= 0) fraction += 1;
+    }
+  }
+  const value = fraction > 0 ? digits / (powersOfTen[fraction] as number) : digits;
+  return negative ? -value : value;
+}
+
 const trueText = ascii("true");
 const falseText = ascii("false");
 

@@ -9,6 +9,7 @@ import {
   literalEnd,
   plainStringEnd,
   shortNumberEnd,
+  shortNumberValue,
 } from "../formats/json-scan.js";
 import { accept, type Decoded, reject } from "../result.js";
 import { yearOfDate } from "../simulation/calendar.js";
@@ -107,7 +108,7 @@ export function scanRiskScore(bytes: Buffer): RiskScore | undefined {
   }
   return {
     customer: bytes.toString("latin1", customerStart, customerEnd),
-    score: Number(bytes.toString("latin1", scoreStart, scoreEnd)),
+    score: shortNumberValue(bytes, scoreStart, scoreEnd),
   };
 }
 
