@@ -4,21 +4,6 @@ import { type FetchedRecord, filterAbortedMessages, patchesInstalled } from "./k
 
 const require = createRequire(import.meta.url);
 
-describe("kafkajs's replaced internals", () => {
-  it("are all installed, the fetch path's decoder and batch included", () => {
-    expect(patchesInstalled).toEqual({
-      linearGrouping: true,
-      abortedFilter: true,
-      recordBatchDecoding: true,
-      fetchedBatch: true,
-      produceEncoding: true,
-      sendOnceThroughFailover: true,
-      throttleCheckDelay: true,
-      coordinatorCache: true,
-    });
-  });
-});
-
 describe("the linear message grouping for kafkajs", () => {
   it("is what kafkajs loads", () => {
     expect(patchesInstalled.linearGrouping).toBe(true);

@@ -8,16 +8,14 @@ type Produced = { nodeId: number; topic: string; partition: number; firstSequenc
  * first request quickly with NOT_LEADER while broker 2 answers slowly; after a metadata refresh,
  * partition 0 is led by broker 2.
  */
-function twoBrokerCluster(options: { slowMs: number; brokerFailures?: number; markerConflicts?: number }) {
+function twoBrokerCluster(options: { slowMs: number }) {
   const produced: Produced[] = [];
-  const counts = { metadataRefreshes: 0, attempts: 0, addPartitions: 0 };
-  let markerConflicts = options.markerConflicts ?? 0;
   let leaders: Record<number, number> = { 0: 1, 1: 2 };
   const sequences = new Map<string, number>();
   const locks = new Map<number, Promise<void>>();
   const release = new Map<number, () => void>();
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  let broker1Failures = options.brokerFailures ?? 1;
+  let broker1Failures = 1;
 
   const broker = (nodeId: number) => ({
     nodeId,
@@ -55,7 +53,6 @@ function twoBrokerCluster(options: { slowMs: number; brokerFailures?: number; ma
     cluster: {
       refreshMetadataIfNecessary: async () => undefined,
       refreshMetadata: async () => {
-        counts.metadataRefreshes += 1;
         leaders = { 0: 2, 1: 2 };
       },
       findTopicPartitionMetadata: () => [
@@ -78,7 +75,7 @@ function twoBrokerCluster(options: { slowMs: number; brokerFailures?: number; ma
     },
     partitioner: ({ message }) => (message as { partition: number }).partition,
     eosManager: {
-      isTransactional: () => options.markerConflicts !== undefined,
+      isTransactional: () => false,
       getTransactionalId: () => "",
       getProducerId: () => 7,
       getProducerEpoch: () => 0,
@@ -97,23 +94,11 @@ function twoBrokerCluster(options: { slowMs: number; brokerFailures?: number; ma
         locks.delete(nodeId);
         release.get(nodeId)?.();
       },
-      // The previous commit's markers are still being written, the first `markerConflicts` times.
-      addPartitionsToTransaction: async () => {
-        counts.addPartitions += 1;
-        if (markerConflicts > 0) {
-          markerConflicts -= 1;
-          throw Object.assign(new Error("There is a pending transaction"), {
-            name: "KafkaJSProtocolError",
-            type: "CONCURRENT_TRANSACTIONS",
-            retriable: true,
-          });
-        }
-      },
+      addPartitionsToTransaction: async () => undefined,
     },
     retrier: async (work) => {
       for (let retry = 0; ; retry += 1) {
         let bailed: Error | undefined;
-        counts.attempts += 1;
         try {
           const result = await work(
             (error) => {
@@ -131,7 +116,7 @@ function twoBrokerCluster(options: { slowMs: number; brokerFailures?: number; ma
       }
     },
   };
-  return { send: createSendMessages(dependencies), produced, counts };
+  return { send: createSendMessages(dependencies), produced };
 }
 
 const messages = (partition: number, count: number) =>
@@ -166,23 +151,5 @@ describe("sending a batch through a leader's failure", () => {
       ],
     });
     expect(produced).toEqual([{ nodeId: 2, topic: "out", partition: 1, firstSequence: 0, count: 5 }]);
-  });
-});
-
-describe("adding partitions right after a commit", () => {
-  it("waits out the previous commit's markers without a metadata refresh or a retry of the batch", async () => {
-    const { send, produced, counts } = twoBrokerCluster({ slowMs: 1, brokerFailures: 0, markerConflicts: 3 });
-    await send({ acks: -1, topicMessages: [{ topic: "out", messages: messages(1, 2) }] });
-    expect(counts).toEqual({ metadataRefreshes: 0, attempts: 1, addPartitions: 4 });
-    expect(produced).toEqual([{ nodeId: 2, topic: "out", partition: 1, firstSequence: 0, count: 2 }]);
-  });
-
-  it("leaves a transaction that stays busy to the client's retries", async () => {
-    const { send, counts } = twoBrokerCluster({ slowMs: 1, brokerFailures: 0, markerConflicts: 1_000 });
-    await expect(
-      send({ acks: -1, topicMessages: [{ topic: "out", messages: messages(1, 2) }] }),
-    ).rejects.toThrow("There is a pending transaction");
-    expect(counts.attempts).toBe(6);
-    expect(counts.metadataRefreshes).toBe(0);
   });
 });
