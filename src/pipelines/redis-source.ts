@@ -38,6 +38,7 @@ import { createRedisSourceMetrics } from "./redis-source-metrics.js";
 import { ensureSourceTopics, readStoredPosition } from "./redis-source-offsets.js";
 import { createSourcePublisher, type SourcePublisher } from "./redis-source-publisher.js";
 import { serveMetrics } from "./serve-metrics.js";
+import { writerStartNotices } from "./writer-notices.js";
 
 export type RedisSourceCounts = {
   published: number;
@@ -103,7 +104,11 @@ export async function runRedisSource(options: {
     // Creating the writer initializes the transactional id, which makes Kafka abort any transaction
     // a crashed earlier run left open (and fences that run if it is still alive). It must come before
     // reading the position: only then is the offsets topic's end stable.
-    writer = await kafka.createTransactionalWriter(`stedi-redis-source|${key}`);
+    writer = await kafka.createTransactionalWriter(`stedi-redis-source|${key}`, {
+      writesTo: [topic, source.offsetsTopic],
+    });
+    const notices = writerStartNotices("redis-source", writer);
+    for (const notice of [...notices.aborted, ...notices.unchecked]) reporter.warn(notice);
     stored = await readStoredPosition(kafka, {
       topic: source.offsetsTopic,
       key,

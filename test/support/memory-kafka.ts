@@ -904,6 +904,9 @@ export function createMemoryKafka(options: MemoryKafkaOptions = {}): MemoryKafka
 
     const writer: TransactionalWriter = {
       transactionalId,
+      // The in-memory coordinator writes every marker at once: no transaction is ever left open.
+      abortedAtStart: [],
+      uncheckedAtStart: [],
       begin,
       async commit(records, offset) {
         const txn = await begin();

@@ -10,6 +10,8 @@ function recordingWriter() {
   const commits: TopicRecords[][] = [];
   const writer = {
     transactionalId: "t",
+    abortedAtStart: [],
+    uncheckedAtStart: [],
     failWith: undefined as Error | undefined,
     begin: () => Promise.reject(new Error("not used")),
     async commit(records: TopicRecords[]) {

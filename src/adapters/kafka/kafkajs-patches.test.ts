@@ -1,6 +1,11 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { type FetchedRecord, filterAbortedMessages, patchesInstalled } from "./kafkajs-patches.js";
+import {
+  type FetchedRecord,
+  filterAbortedMessages,
+  patchesInstalled,
+  withTransactionalSession,
+} from "./kafkajs-patches.js";
 
 const require = createRequire(import.meta.url);
 
@@ -92,5 +97,26 @@ describe("hiding aborted transactions from read_committed consumers", () => {
   it("returns the fetch as it is when nothing was aborted", () => {
     expect(filterAbortedMessages({ messages: log })).toBe(log);
     expect(filterAbortedMessages({ messages: log, abortedTransactions: [] })).toBe(log);
+  });
+});
+
+describe("the transactional session of a kafkajs producer", () => {
+  it("is observed as kafkajs creates it: its cluster and its producer id", async () => {
+    expect(patchesInstalled.transactionalSessions).toBe(true);
+    const { Kafka, logLevel } = require("kafkajs") as typeof import("kafkajs");
+    const kafka = new Kafka({
+      brokers: ["127.0.0.1:9"],
+      connectionTimeout: 100,
+      retry: { retries: 1, initialRetryTime: 10, maxRetryTime: 10 },
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer({ transactionalId: "t", idempotent: true, maxInFlightRequests: 1 });
+    const opening = withTransactionalSession(() => producer.transaction());
+    // No broker answers: the producer id is never initialised, but the session exists.
+    await expect(opening.result).rejects.toThrow();
+    expect(opening.session?.producerId()).toBe(-1n);
+    expect(typeof (opening.session?.cluster as { findBroker?: unknown }).findBroker).toBe("function");
+    // Outside the call nothing is observed.
+    expect(withTransactionalSession(() => 1)).toEqual({ result: 1, session: undefined });
   });
 });

@@ -1,4 +1,4 @@
-// Four of kafkajs's internal modules are replaced before kafkajs is first loaded; this module must
+// Five of kafkajs's internal modules are replaced or wrapped before kafkajs is first loaded; this module must
 // be imported before "kafkajs" (adapters/kafka.ts does so on its first line, the test helpers too).
 //
 // - Grouping a produce request's messages by partition: kafkajs copies the partition's array for every
@@ -11,6 +11,8 @@
 //   times; kafka-produce-encoding.ts writes the same bytes in one pass.
 // - Sending a batch to the partitions' leaders: kafkajs retries while other leaders' requests are
 //   still in flight and so writes records twice (kafkajs-send.ts says how).
+// - Creating a transactional producer's state: wrapped, not replaced, so that the writer can learn
+//   its producer id and cluster (kafkajs exposes neither) to close transactions left open under it.
 
 import { createRequire } from "node:module";
 import { createSendMessages } from "./kafkajs-send.js";
@@ -172,6 +174,56 @@ function clampThrottleCheckDelay(): boolean {
   return true;
 }
 
+/** What kafkajs creates for a transactional producer on its first transaction: its cluster and its producer id. */
+export type TransactionalSession = {
+  cluster: unknown;
+  producerId(): bigint;
+  producerEpoch(): number;
+};
+
+type EosManagerOptions = { cluster: unknown; transactional: boolean };
+type EosManager = { getProducerId(): number | string; getProducerEpoch(): number };
+
+let sessionsCreated: TransactionalSession[] | undefined;
+
+/**
+ * Calls `begin` (kafkajs's producer.transaction()) and returns, with its result, the session kafkajs
+ * created for it; none when the producer had already begun a transaction before. kafkajs creates
+ * it synchronously, before the call's first await.
+ */
+export function withTransactionalSession<T>(begin: () => T): {
+  result: T;
+  session: TransactionalSession | undefined;
+} {
+  const created: TransactionalSession[] = [];
+  sessionsCreated = created;
+  try {
+    return { result: begin(), session: created[0] };
+  } finally {
+    sessionsCreated = undefined;
+  }
+}
+
+/** Wraps kafkajs's transaction state factory; true when installed before kafkajs's producer loaded. */
+function observeTransactionalSessions(): boolean {
+  const cache = require.cache as Record<string, { exports: unknown } | undefined>;
+  if (cache[require.resolve("kafkajs/src/producer/index.js")] !== undefined) return false;
+  const path = require.resolve("kafkajs/src/producer/eosManager/index.js");
+  const original = require(path) as (options: EosManagerOptions) => EosManager;
+  const wrapped = (options: EosManagerOptions) => {
+    const manager = original(options);
+    if (options.transactional)
+      sessionsCreated?.push({
+        cluster: options.cluster,
+        producerId: () => BigInt(manager.getProducerId()),
+        producerEpoch: () => manager.getProducerEpoch(),
+      });
+    return manager;
+  };
+  (cache[path] as { exports: unknown }).exports = wrapped;
+  return true;
+}
+
 /** True when kafkajs uses these replacements (it was not loaded before this module). */
 export const patchesInstalled = {
   linearGrouping: replaceModule(
@@ -182,4 +234,5 @@ export const patchesInstalled = {
   produceEncoding: installProduceEncoding(),
   sendOnceThroughFailover: replaceModule("kafkajs/src/producer/sendMessages.js", createSendMessages),
   throttleCheckDelay: clampThrottleCheckDelay(),
+  transactionalSessions: observeTransactionalSessions(),
 };

@@ -79,7 +79,8 @@ export function createKafkaPort(config: KafkaPortConfig, clientId: string): Kafk
     readToEnd: (topic, onBatch) => readToEnd(client, topic, onBatch),
     readRecordsAt: (topic, offsets) => readRecordsAt(client, topic, offsets),
     createProducer: (options) => createProducer(client, options),
-    createTransactionalWriter: (transactionalId) => createTransactionalWriter(client, transactionalId),
+    createTransactionalWriter: (transactionalId, options) =>
+      createTransactionalWriter(client, transactionalId, options),
     consume: (options) => consume(client, options),
     async close() {
       const pending = adminReady;

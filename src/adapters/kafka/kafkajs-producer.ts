@@ -5,14 +5,21 @@ import type { Producer as KafkajsProducer, Transaction as KafkajsTransaction, Me
 import type { StediError } from "../../errors.js";
 import { connectWithin, type KafkajsContext, transactionalProducerConfig } from "./kafkajs-client.js";
 import { errorTypes } from "./kafkajs-errors.js";
+import { abortHangingTransactions, type KafkajsCluster } from "./kafkajs-hanging-transactions.js";
+import { withTransactionalSession } from "./kafkajs-patches.js";
 import type {
+  AbandonedTransaction,
   ConsumedOffset,
   OutgoingRecord,
   Producer,
   TopicRecords,
   Transaction,
   TransactionalWriter,
+  TransactionalWriterOptions,
 } from "./port.js";
+
+/** Where Kafka keeps consumed offsets, which transactions that commit offsets write to. */
+const offsetsTopic = "__consumer_offsets";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -75,6 +82,7 @@ async function sendInRequests(
 export async function createTransactionalWriter(
   client: KafkajsContext,
   transactionalId: string,
+  options?: TransactionalWriterOptions,
 ): Promise<TransactionalWriter> {
   const { kafka, connection, fail } = client;
 
@@ -124,16 +132,34 @@ export async function createTransactionalWriter(
     };
   };
 
+  const abortedAtStart: AbandonedTransaction[] = [];
+  const uncheckedAtStart: string[] = [];
   try {
     // An empty transaction initialises the producer id: from here on, earlier owners are fenced
     // and their open transaction is aborted.
-    await (await begin()).abort();
+    const opening = withTransactionalSession(() => producer.transaction());
+    await (await opening.result).abort();
+    const topics = [...(options?.writesTo ?? []), ...(options?.commitsOffsets ? [offsetsTopic] : [])];
+    if (topics.length > 0) {
+      if (opening.session === undefined) throw new Error("kafkajs created no transactional state to look up");
+      const report = await abortHangingTransactions(
+        opening.session.cluster as KafkajsCluster,
+        opening.session.producerId(),
+        [...new Set(topics)],
+      );
+      for (const { topic, partition, firstOffset } of report.aborted)
+        abortedAtStart.push({ topic, partition, firstOffset: firstOffset.toString() });
+      for (const { topic, partitions, reason } of report.unchecked)
+        uncheckedAtStart.push(`${topic} partitions ${partitions.join(", ")}: ${reason}`);
+    }
   } catch (error) {
     await producer.disconnect().catch(() => undefined);
     throw fail(`starting the transactional producer ${transactionalId}`, error);
   }
   return {
     transactionalId,
+    abortedAtStart,
+    uncheckedAtStart,
     begin,
     async commit(records, offset) {
       const txn = await begin();

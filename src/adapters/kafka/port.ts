@@ -66,6 +66,21 @@ export interface Transaction {
   abort(): Promise<void>;
 }
 
+/** A transaction of a writer's own id found open on a partition when the writer started, and aborted. */
+export type AbandonedTransaction = { topic: string; partition: number; firstOffset: string };
+
+export type TransactionalWriterOptions = {
+  /**
+   * The topics the writer's transactions write to, and whether they commit consumed offsets. When
+   * the writer starts, it aborts any transaction of its id still open on their partitions (or on
+   * the consumer offsets topic's): one the coordinator ended without reaching the partition, as a
+   * single broker does in its own controlled shutdown. Left open, the writer's next commit there
+   * would make those records visible.
+   */
+  writesTo: string[];
+  commitsOffsets?: boolean;
+};
+
 /**
  * A transactional producer owning one transactional id. Creating it fences every earlier owner of
  * the id: their open transaction is aborted, and their later writes fail as `fenced`.
@@ -73,6 +88,10 @@ export interface Transaction {
  */
 export interface TransactionalWriter {
   readonly transactionalId: string;
+  /** What the writer aborted when it started (see TransactionalWriterOptions). */
+  readonly abortedAtStart: readonly AbandonedTransaction[];
+  /** Partitions it could not look at when it started, one line each (an older broker, no authorization). */
+  readonly uncheckedAtStart: readonly string[];
   /** Begins a transaction; one at a time. */
   begin(): Promise<Transaction>;
   /**
@@ -178,7 +197,10 @@ export interface KafkaPort {
    * order sequence numbers) when a retry meets a topic just created or a broker restarting.
    */
   createProducer(options?: { idempotent?: boolean }): Promise<Producer>;
-  createTransactionalWriter(transactionalId: string): Promise<TransactionalWriter>;
+  createTransactionalWriter(
+    transactionalId: string,
+    options?: TransactionalWriterOptions,
+  ): Promise<TransactionalWriter>;
   consume(options: GroupConsumerOptions): Promise<GroupConsumer>;
   /** Closes the port's own connections (clients it created close themselves). */
   close(): Promise<void>;

@@ -161,6 +161,7 @@ export async function runJoin(options: {
     });
   }
 
+  const warnedOnce = new Set<string>();
   const context: TaskContext = {
     kafka,
     groupId,
@@ -174,6 +175,13 @@ export async function runJoin(options: {
     now: () => Date.now(),
     restore: (partition) => state.restore(partition),
     badRecord: (where, reason) => reporter.badRecord(where, reason),
+    warn(message, options) {
+      if (options?.once) {
+        if (warnedOnce.has(message)) return;
+        warnedOnce.add(message);
+      }
+      reporter.warn(message);
+    },
     committed({ outputs, deadLetters, events, latencyMs }) {
       counts.events += events;
       counts.joined += outputs.length;

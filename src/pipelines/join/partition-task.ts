@@ -21,6 +21,7 @@ import {
 import { partitionForKey } from "../../core/join/murmur2.js";
 import type { StoredPending } from "../../core/join/pending-log.js";
 import { createSerial, type Serial } from "../../core/serial.js";
+import { writerStartNotices } from "../writer-notices.js";
 
 /** What a task needs from the join around it. */
 export type TaskContext = {
@@ -43,6 +44,8 @@ export type TaskContext = {
     position: string | undefined;
   }>;
   badRecord(where: SourcePosition, reason: string): void;
+  /** Something the operator should know that is neither a bad record nor a failure; `once`: said once per run. */
+  warn(message: string, options?: { once?: boolean }): void;
   /** Called after each commit with what it made visible. */
   committed(result: { outputs: GraphRecord[]; deadLetters: number; events: number; latencyMs: number }): void;
 };
@@ -79,7 +82,12 @@ export class PartitionTask {
   static async start(context: TaskContext, partition: number): Promise<PartitionTask> {
     const writer = await context.kafka.createTransactionalWriter(
       transactionalIdFor(context.groupId, context.eventsTopic, partition),
+      { writesTo: [context.outputTopic, context.dlqTopic, context.changelogTopic], commitsOffsets: true },
     );
+    const notices = writerStartNotices(`join: partition ${partition}`, writer);
+    for (const notice of notices.aborted) context.warn(notice);
+    // Every start of the task looks again, with the same outcome: once is enough.
+    for (const notice of notices.unchecked) context.warn(notice, { once: true });
     const task = new PartitionTask(partition, context, writer);
     try {
       const committed = (await context.kafka.committedOffsets(context.groupId, context.eventsTopic)).get(
