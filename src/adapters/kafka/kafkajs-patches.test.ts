@@ -9,6 +9,22 @@ import {
 
 const require = createRequire(import.meta.url);
 
+describe("kafkajs's replaced internals", () => {
+  it("are all installed, the fetch path's decoder and batch included", () => {
+    expect(patchesInstalled).toEqual({
+      linearGrouping: true,
+      abortedFilter: true,
+      recordBatchDecoding: true,
+      fetchedBatch: true,
+      produceEncoding: true,
+      sendOnceThroughFailover: true,
+      throttleCheckDelay: true,
+      transactionalSessions: true,
+      coordinatorCache: true,
+    });
+  });
+});
+
 describe("the linear message grouping for kafkajs", () => {
   it("is what kafkajs loads", () => {
     expect(patchesInstalled.linearGrouping).toBe(true);
@@ -115,7 +131,9 @@ describe("the transactional session of a kafkajs producer", () => {
     // No broker answers: the producer id is never initialised, but the session exists.
     await expect(opening.result).rejects.toThrow();
     expect(opening.session?.producerId()).toBe(-1n);
-    expect(typeof (opening.session?.cluster as { findBroker?: unknown }).findBroker).toBe("function");
+    expect(typeof (opening.session?.cluster as { findBroker?: unknown } | undefined)?.findBroker).toBe(
+      "function",
+    );
     // Outside the call nothing is observed.
     expect(withTransactionalSession(() => 1)).toEqual({ result: 1, session: undefined });
   });

@@ -1,5 +1,6 @@
-// Five of kafkajs's internal modules are replaced or wrapped before kafkajs is first loaded; this module must
-// be imported before "kafkajs" (adapters/kafka.ts does so on its first line, the test helpers too).
+// Six of kafkajs's internal modules are replaced, one wrapped, and two of its classes patched,
+// before kafkajs is first loaded; this module must be imported before "kafkajs" (adapters/kafka.ts
+// does so on its first line, the test helpers too).
 //
 // - Grouping a produce request's messages by partition: kafkajs copies the partition's array for every
 //   message, which is quadratic in the request's size and dominated the join's profile.
@@ -11,10 +12,18 @@
 //   times; kafka-produce-encoding.ts writes the same bytes in one pass.
 // - Sending a batch to the partitions' leaders: kafkajs retries while other leaders' requests are
 //   still in flight and so writes records twice (kafkajs-send.ts says how).
+// - Decoding fetched record batches, and the Batch built from each partition's fetch: kafkajs builds a
+//   decoder per record, parses the batch's first offset and timestamp from text for every record, and
+//   its Batch parses every offset once more; with their garbage, about four tenths of the CPU of a
+//   consume→produce copy (kafkajs-fetch.ts).
+// - Finding coordinators: kafkajs sends FindCoordinator before every coordinator request, four
+//   times per transaction; coordinator-cache.ts keeps the answer until a request to it fails.
 // - Creating a transactional producer's state: wrapped, not replaced, so that the writer can learn
 //   its producer id and cluster (kafkajs exposes neither) to close transactions left open under it.
 
 import { createRequire } from "node:module";
+import { type CoordinatorBroker, type CoordinatorKey, createCoordinatorCache } from "./coordinator-cache.js";
+import { decodeRecordBatch, FetchedBatch } from "./kafkajs-fetch.js";
 import { createSendMessages } from "./kafkajs-send.js";
 import { encodeProduceRequest, type ProduceRequestArgs } from "./produce-encoding.js";
 
@@ -224,6 +233,37 @@ function observeTransactionalSessions(): boolean {
   return true;
 }
 
+type Cluster = {
+  findGroupCoordinator(key: CoordinatorKey): Promise<CoordinatorBroker>;
+  findBroker(args: { nodeId: number }): Promise<CoordinatorBroker>;
+};
+
+const cachedLookup = Symbol("stedi coordinator cache");
+
+/** Each cluster (one per kafkajs client) remembers its coordinators. Patching the prototype works whenever kafkajs was loaded. */
+function cacheCoordinators(): boolean {
+  const { prototype } = require("kafkajs/src/cluster/index.js") as { prototype: Cluster };
+  const current = prototype.findGroupCoordinator as Cluster["findGroupCoordinator"] & {
+    [cachedLookup]?: true;
+  };
+  if (typeof current !== "function") return false;
+  if (current[cachedLookup]) return true;
+  const caches = new WeakMap<Cluster, (key: CoordinatorKey) => Promise<CoordinatorBroker>>();
+  const findGroupCoordinator = function (this: Cluster, key: CoordinatorKey) {
+    let find = caches.get(this);
+    if (find === undefined) {
+      find = createCoordinatorCache({
+        find: (wanted) => current.call(this, wanted),
+        broker: (nodeId) => this.findBroker({ nodeId }),
+      });
+      caches.set(this, find);
+    }
+    return find(key);
+  };
+  prototype.findGroupCoordinator = Object.assign(findGroupCoordinator, { [cachedLookup]: true as const });
+  return true;
+}
+
 /** True when kafkajs uses these replacements (it was not loaded before this module). */
 export const patchesInstalled = {
   linearGrouping: replaceModule(
@@ -231,8 +271,12 @@ export const patchesInstalled = {
     groupMessagesPerPartition,
   ),
   abortedFilter: replaceModule("kafkajs/src/consumer/filterAbortedMessages.js", filterAbortedMessages),
+  recordBatchDecoding: replaceModule("kafkajs/src/protocol/recordBatch/v0/decoder.js", decodeRecordBatch),
+  fetchedBatch: replaceModule("kafkajs/src/consumer/batch.js", FetchedBatch),
   produceEncoding: installProduceEncoding(),
   sendOnceThroughFailover: replaceModule("kafkajs/src/producer/sendMessages.js", createSendMessages),
   throttleCheckDelay: clampThrottleCheckDelay(),
   transactionalSessions: observeTransactionalSessions(),
+  // Last: the cluster module loads most of kafkajs, after which modules can no longer be replaced.
+  coordinatorCache: cacheCoordinators(),
 };

@@ -8,14 +8,16 @@ type Produced = { nodeId: number; topic: string; partition: number; firstSequenc
  * first request quickly with NOT_LEADER while broker 2 answers slowly; after a metadata refresh,
  * partition 0 is led by broker 2.
  */
-function twoBrokerCluster(options: { slowMs: number }) {
+function twoBrokerCluster(options: { slowMs: number; brokerFailures?: number; markerConflicts?: number }) {
   const produced: Produced[] = [];
+  const counts = { metadataRefreshes: 0, attempts: 0, addPartitions: 0 };
+  let markerConflicts = options.markerConflicts ?? 0;
   let leaders: Record<number, number> = { 0: 1, 1: 2 };
   const sequences = new Map<string, number>();
   const locks = new Map<number, Promise<void>>();
   const release = new Map<number, () => void>();
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  let broker1Failures = 1;
+  let broker1Failures = options.brokerFailures ?? 1;
 
   const broker = (nodeId: number) => ({
     nodeId,
@@ -53,6 +55,7 @@ function twoBrokerCluster(options: { slowMs: number }) {
     cluster: {
       refreshMetadataIfNecessary: async () => undefined,
       refreshMetadata: async () => {
+        counts.metadataRefreshes += 1;
         leaders = { 0: 2, 1: 2 };
       },
       findTopicPartitionMetadata: () => [
@@ -75,7 +78,7 @@ function twoBrokerCluster(options: { slowMs: number }) {
     },
     partitioner: ({ message }) => (message as { partition: number }).partition,
     eosManager: {
-      isTransactional: () => false,
+      isTransactional: () => options.markerConflicts !== undefined,
       getTransactionalId: () => "",
       getProducerId: () => 7,
       getProducerEpoch: () => 0,
@@ -94,11 +97,23 @@ function twoBrokerCluster(options: { slowMs: number }) {
         locks.delete(nodeId);
         release.get(nodeId)?.();
       },
-      addPartitionsToTransaction: async () => undefined,
+      // The previous commit's markers are still being written, the first `markerConflicts` times.
+      addPartitionsToTransaction: async () => {
+        counts.addPartitions += 1;
+        if (markerConflicts > 0) {
+          markerConflicts -= 1;
+          throw Object.assign(new Error("There is a pending transaction"), {
+            name: "KafkaJSProtocolError",
+            type: "CONCURRENT_TRANSACTIONS",
+            retriable: true,
+          });
+        }
+      },
     },
     retrier: async (work) => {
       for (let retry = 0; ; retry += 1) {
         let bailed: Error | undefined;
+        counts.attempts += 1;
         try {
           const result = await work(
             (error) => {
@@ -116,7 +131,7 @@ function twoBrokerCluster(options: { slowMs: number }) {
       }
     },
   };
-  return { send: createSendMessages(dependencies), produced };
+  return { send: createSendMessages(dependencies), produced, counts };
 }
 
 const messages = (partition: number, count: number) =>
@@ -151,5 +166,23 @@ describe("sending a batch through a leader's failure", () => {
       ],
     });
     expect(produced).toEqual([{ nodeId: 2, topic: "out", partition: 1, firstSequence: 0, count: 5 }]);
+  });
+});
+
+describe("adding partitions right after a commit", () => {
+  it("waits out the previous commit's markers without a metadata refresh or a retry of the batch", async () => {
+    const { send, produced, counts } = twoBrokerCluster({ slowMs: 1, brokerFailures: 0, markerConflicts: 3 });
+    await send({ acks: -1, topicMessages: [{ topic: "out", messages: messages(1, 2) }] });
+    expect(counts).toEqual({ metadataRefreshes: 0, attempts: 1, addPartitions: 4 });
+    expect(produced).toEqual([{ nodeId: 2, topic: "out", partition: 1, firstSequence: 0, count: 2 }]);
+  });
+
+  it("leaves a transaction that stays busy to the client's retries", async () => {
+    const { send, counts } = twoBrokerCluster({ slowMs: 1, brokerFailures: 0, markerConflicts: 1_000 });
+    await expect(
+      send({ acks: -1, topicMessages: [{ topic: "out", messages: messages(1, 2) }] }),
+    ).rejects.toThrow("There is a pending transaction");
+    expect(counts.attempts).toBe(6);
+    expect(counts.metadataRefreshes).toBe(0);
   });
 });

@@ -63,6 +63,29 @@ export type SendArgs = {
   topicMessages: { topic: string; messages: Message[] }[];
 };
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How long a transaction's first AddPartitionsToTxn waits, in all, for the previous commit's markers. */
+const markersWaitMs = 250;
+
+/**
+ * Adds partitions to the transaction, waiting out CONCURRENT_TRANSACTIONS — the coordinator still
+ * writing the previous commit's markers, a millisecond or a few after it answered — with retries
+ * 1, 2, 4… ms apart rather than the client's general backoff. Beyond `markersWaitMs` the error goes
+ * to the client's retries like any other.
+ */
+async function addPartitionsOnceMarked(add: () => Promise<void>): Promise<void> {
+  for (let waited = 0, delay = 1; ; delay *= 2) {
+    try {
+      return await add();
+    } catch (error) {
+      if ((error as KafkajsError).type !== "CONCURRENT_TRANSACTIONS" || waited >= markersWaitMs) throw error;
+      await sleep(delay);
+      waited += delay;
+    }
+  }
+}
+
 /** The partition-level results of a Produce response, as kafkajs's producer returns them. */
 export type PartitionResult = { topicName: string; partition: number } & Record<string, unknown>;
 
@@ -144,7 +167,8 @@ export function createSendMessages(dependencies: SendMessagesDependencies) {
       const broker = await cluster.findBroker({ nodeId });
       await eosManager.acquireBrokerLock(broker);
       try {
-        if (eosManager.isTransactional()) await eosManager.addPartitionsToTransaction(topicData);
+        if (eosManager.isTransactional())
+          await addPartitionsOnceMarked(() => eosManager.addPartitionsToTransaction(topicData));
         for (const { topic, partitions } of topicData) {
           for (const entry of partitions) {
             entry.firstSequence = eosManager.getSequence(topic, entry.partition);
@@ -206,6 +230,8 @@ export function createSendMessages(dependencies: SendMessagesDependencies) {
           await cluster.refreshMetadata();
           throw error;
         }
+        // The coordinator is still writing the previous commit's markers: nothing to look up again.
+        if (error.type === "CONCURRENT_TRANSACTIONS") throw error;
         if (
           isStaleMetadata(error) ||
           error.name === "KafkaJSMetadataNotLoaded" ||

@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { kafkajsOriginal } from "../../../test/support/kafkajs-original.js";
 import { seeded } from "../../../test/support/random.js";
 import { patchesInstalled } from "./kafkajs-patches.js";
 import {
@@ -15,23 +14,11 @@ const require = createRequire(import.meta.url);
 
 type KafkajsRequest = { encode: () => Promise<{ buffer: Buffer }> };
 
-/** A private copy of kafkajs's own Produce v3 request, compiled from its file (the cached one is wrapped). */
-function kafkajsProduceRequest(): (args: ProduceRequestArgs) => KafkajsRequest {
-  const path = require.resolve("kafkajs/src/protocol/requests/produce/v3/request.js");
-  const { Module } = require("node:module") as {
-    Module: {
-      new (
-        id: string,
-      ): { filename: string; paths: string[]; exports: unknown; _compile(code: string, file: string): void };
-      _nodeModulePaths(from: string): string[];
-    };
-  };
-  const module = new Module(path);
-  module.filename = path;
-  module.paths = Module._nodeModulePaths(dirname(path));
-  module._compile(readFileSync(path, "utf8"), path);
-  return module.exports as (args: ProduceRequestArgs) => KafkajsRequest;
-}
+/** A private copy of kafkajs's own Produce v3 request (the cached one is wrapped). */
+const kafkajsProduceRequest = () =>
+  kafkajsOriginal<(args: ProduceRequestArgs) => KafkajsRequest>(
+    "kafkajs/src/protocol/requests/produce/v3/request.js",
+  );
 
 const kafkajsEncoding = kafkajsProduceRequest();
 const crc32cOfKafkajs = require("kafkajs/src/protocol/recordBatch/crc32C/index.js") as (
