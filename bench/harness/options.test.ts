@@ -71,6 +71,12 @@ describe("parseBenchArgs", () => {
     expect(options.warmupSeconds).toBe(0);
   });
 
+  it("runs the saturation join as one process unless --join-workers says more", () => {
+    expect(run([]).joinWorkers).toBe(1);
+    expect(run(["--join-workers", "2"]).joinWorkers).toBe(2);
+    expect(() => run(["--join-workers", "0"])).toThrow("join-workers");
+  });
+
   it("takes --vs kafka-streams alone or beside spark, in either order", () => {
     expect(run(["--vs", "kafka-streams"])).toMatchObject({ vsSpark: false, vsKafkaStreams: true });
     expect(run(["--vs", "spark,kafka-streams"])).toMatchObject({ vsSpark: true, vsKafkaStreams: true });

@@ -39,6 +39,8 @@ export type BenchOptions = {
   /** Per mode, from the JVM's spawn. */
   kafkaStreamsTimeoutMs: number;
   nodeArgs: string[];
+  /** Processes of the saturation part's join (`stedi join --workers N`). */
+  joinWorkers: number;
   outDir: string;
   quick: boolean;
   /** Leave the stack services the bench started running afterwards. */
@@ -110,6 +112,8 @@ options (full defaults; --quick defaults in brackets):
   --brokers host:port,…        (env KAFKA_BROKERS)                            127.0.0.1:9092
   --node-args='…'              extra node flags for the join (note the =), e.g.
                                --node-args='--cpu-prof --cpu-prof-dir=.cache/prof'
+  --join-workers N             the saturation part's join as stedi join --workers N (N processes in
+                               one group; its RSS is theirs summed)              1
   --out DIR                    where results go                               bench/results
   --keep-stack                 leave the Kafka the bench started running (env STEDI_KEEP_STACK)
   --chart FILE.json            only write FILE.html again from a saved result (no measuring)
@@ -178,6 +182,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       seed: { type: "string" },
       brokers: { type: "string" },
       "node-args": { type: "string" },
+      "join-workers": { type: "string" },
       out: { type: "string" },
       "keep-stack": { type: "boolean", default: false },
       chart: { type: "string" },
@@ -286,6 +291,8 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
           ? 600
           : positiveNumber("kafka-streams-timeout", values["kafka-streams-timeout"])),
       nodeArgs,
+      joinWorkers:
+        values["join-workers"] === undefined ? 1 : positiveInt("join-workers", values["join-workers"]),
       outDir,
       quick: values.quick ?? false,
       keepStack,

@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseProcStatus, readMemory } from "./processes.js";
 
@@ -17,5 +19,24 @@ describe("parseProcStatus", () => {
     expect(memory?.rssMiB).toBeGreaterThan(1);
     expect(memory && memory.peakMiB >= memory.rssMiB).toBe(true);
     expect(readMemory(2 ** 22 + 1)).toBeUndefined();
+  });
+
+  it("adds the VmRSS of a process's children to its own (a join with --workers)", async () => {
+    const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+    try {
+      let childMiB = 0;
+      for (let waited = 0; childMiB < 20 && waited < 10_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        childMiB = readMemory(child.pid as number)?.rssMiB ?? 0;
+      }
+      expect(childMiB).toBeGreaterThanOrEqual(20);
+      const own = parseProcStatus(readFileSync(`/proc/${process.pid}/status`, "utf8"))?.rssMiB ?? 0;
+      const tree = readMemory(process.pid);
+      // Both read a moment apart: allow a few MiB of change in between.
+      expect(tree?.rssMiB).toBeGreaterThan(own + childMiB - 5);
+      expect(tree?.peakMiB).toBe(tree?.rssMiB);
+    } finally {
+      child.kill();
+    }
   });
 });

@@ -68,6 +68,8 @@ export function spawnJoin(options: {
   /** Where the join keeps its customer checkpoint (--state-dir); none when absent. */
   stateDir?: string;
   nodeArgs: string[];
+  /** `--workers`: this many join processes in one group (1: the usual single process). */
+  workers?: number;
 }): Spawned {
   return spawnNode(
     [
@@ -88,6 +90,7 @@ export function spawnJoin(options: {
       options.group,
       ...(options.exitOnIdleMs === undefined ? [] : ["--exit-on-idle", String(options.exitOnIdleMs)]),
       ...(options.stateDir === undefined ? [] : ["--state-dir", options.stateDir]),
+      ...((options.workers ?? 1) > 1 ? ["--workers", String(options.workers)] : []),
       "--no-log",
     ],
     "stedi join",
@@ -190,12 +193,35 @@ export const liveChildren = (): number =>
   live.size + [...groups].filter((group) => signalGroup(group, 0)).length;
 
 /** VmRSS and VmHWM of a process in MiB; undefined once it has gone. */
-export function readMemory(pid: number): { rssMiB: number; peakMiB: number } | undefined {
+function readProcessMemory(pid: number): { rssMiB: number; peakMiB: number } | undefined {
   try {
     return parseProcStatus(readFileSync(`/proc/${pid}/status`, "utf8"));
   } catch {
     return undefined;
   }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .split(" ")
+      .filter((field) => field.trim() !== "")
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A process's VmRSS and VmHWM; for a process with children (a join with --workers) the sum of
+ * their VmRSS with its own, as both figures (the high-water marks of several processes do not add up).
+ */
+export function readMemory(pid: number): { rssMiB: number; peakMiB: number } | undefined {
+  const own = readProcessMemory(pid);
+  const children = childPids(pid);
+  if (own === undefined || children.length === 0) return own;
+  const rssMiB = children.reduce((sum, child) => sum + (readProcessMemory(child)?.rssMiB ?? 0), own.rssMiB);
+  return { rssMiB, peakMiB: rssMiB };
 }
 
 /** VmRSS and VmHWM from the text of /proc/<pid>/status, in MiB. */

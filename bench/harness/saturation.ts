@@ -42,6 +42,7 @@ async function measure(
       group,
       exitOnIdleMs: 2000,
       nodeArgs: options.nodeArgs,
+      workers: options.joinWorkers,
     });
   } else {
     spawned = spawnCopy({

@@ -129,6 +129,12 @@ export function addJoin(program: Command, env: Environment): void {
     )
     .addOption(
       new Option(
+        "--workers <n>",
+        "run n join processes in one consumer group, one per core: each takes its share of the input partitions; with --metrics-port P, worker i serves on P+i (default 1)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--state-dir <dir>",
         "keep a checkpoint of the customer table here, so a restart reads only what is new (env STEDI_STATE_DIR, default none)",
       ),
@@ -139,6 +145,7 @@ export function addJoin(program: Command, env: Environment): void {
         "stedi join",
         "stedi join --console",
         "stedi join --state-dir /var/lib/stedi   # restarts start from a customer checkpoint",
+        "stedi join --workers 2                  # two processes, one group: both cores",
         "stedi join --group stedi-join --wait 30s --brokers kafka1:9092,kafka2:9092",
         "stedi join --json --exit-on-idle 3000 > joined.jsonl",
         "stedi join --metrics-port 9464    # then: curl 127.0.0.1:9464/metrics",
@@ -148,9 +155,20 @@ export function addJoin(program: Command, env: Environment): void {
     .action(async (flags: CommonFlags & JoinFlags) => {
       const common = resolveCommonConfig(flags, env);
       const joinConfig = resolveJoinConfig(flags, env);
+      if (joinConfig.workers > 1) {
+        const { runJoinWorkers } = await import("../pipelines/join/workers.js");
+        const reporter = reporterFor(flags, env);
+        await withSignals((lifecycle) =>
+          runJoinWorkers({ count: joinConfig.workers, argv: process.argv.slice(1), reporter, lifecycle }),
+        ).finally(() => reporter.close());
+        return;
+      }
       const { runJoin } = await import("../pipelines/join/join.js");
-      await withSignals((lifecycle) =>
-        runJoin({ common, join: joinConfig, reporter: reporterFor(flags, env), lifecycle }),
-      );
+      await withSignals((lifecycle) => {
+        // A worker of `--workers` stops when its supervisor goes away.
+        if (joinConfig.worker !== undefined && process.send !== undefined)
+          process.once("disconnect", () => lifecycle.stop({ kind: "signal", signal: "disconnect" }));
+        return runJoin({ common, join: joinConfig, reporter: reporterFor(flags, env), lifecycle });
+      });
     });
 }

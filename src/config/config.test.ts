@@ -4,6 +4,7 @@ import {
   parseDuration,
   resolveCommonConfig,
   resolveConsoleConfig,
+  parseJoinWorker,
   resolveJoinConfig,
   resolveMetricsConfig,
 } from "./config.js";
@@ -110,6 +111,8 @@ describe("console and join options", () => {
     expect(resolveJoinConfig({})).toEqual({
       waitMs: 60_000,
       console: false,
+      workers: 1,
+      worker: undefined,
       stateDir: undefined,
       checkpointIntervalMs: 30_000,
       metricsPort: undefined,
@@ -123,6 +126,22 @@ describe("console and join options", () => {
     expect(resolveJoinConfig({ metricsPort: "9400" })).toMatchObject({ metricsPort: 9400 });
     expect(() => resolveJoinConfig({ metricsPort: "70000" })).toThrowError("--metrics-port");
     expect(() => resolveJoinConfig({ wait: "later" })).toThrowError("--wait");
+  });
+
+  it("reads --workers, and a worker's place among them from STEDI_JOIN_WORKER", () => {
+    expect(resolveJoinConfig({ workers: "2" }).workers).toBe(2);
+    expect(() => resolveJoinConfig({ workers: "0" })).toThrowError("--workers must be between 1 and 64");
+    expect(() => resolveJoinConfig({ workers: "1.5" })).toThrowError("--workers must be a whole number");
+    expect(() => resolveJoinConfig({ workers: "two" })).toThrowError("--workers must be a number");
+    expect(() => resolveJoinConfig({ workers: "2", console: true })).toThrowError("use it without --workers");
+    expect(() => resolveJoinConfig({ workers: "3", metricsPort: "65534" })).toThrowError("at most 65535");
+    // A worker starts no workers, and serves its metrics on the port + its index.
+    const worker = resolveJoinConfig({ workers: "3", metricsPort: "9400" }, { STEDI_JOIN_WORKER: "2/3" });
+    expect(worker).toMatchObject({ workers: 1, worker: { index: 2, count: 3 }, metricsPort: 9402 });
+    expect(resolveJoinConfig({ metricsPort: "0" }, { STEDI_JOIN_WORKER: "1/2" }).metricsPort).toBe(0);
+    expect(parseJoinWorker("3/3")).toBeUndefined();
+    expect(parseJoinWorker("x")).toBeUndefined();
+    expect(parseJoinWorker(undefined)).toBeUndefined();
   });
 
   it("resolves the metrics options every long-running command shares", () => {

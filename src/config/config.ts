@@ -221,17 +221,46 @@ const metricsInput = (flags: MetricsFlags) => ({
 export const resolveMetricsConfig = (flags: MetricsFlags): MetricsConfig =>
   parseOrThrow(metricsConfigSchema, metricsInput(flags));
 
-export const joinConfigSchema = z.object({
-  waitMs: positiveInt("--wait"),
-  console: z.boolean(),
-  /** Where the customer checkpoint lives; undefined: none is kept, every start reads the topic whole. */
-  stateDir: z.string().min(1, "--state-dir is empty").optional(),
-  checkpointIntervalMs: positiveInt("the checkpoint interval"),
-  ...metricsConfigSchema.shape,
-});
+export const joinConfigSchema = z
+  .object({
+    waitMs: positiveInt("--wait"),
+    console: z.boolean(),
+    /** Join processes to run in one consumer group (1: this process alone). */
+    workers: z.coerce
+      .number({ error: "--workers must be a number" })
+      .int("--workers must be a whole number")
+      .min(1, "--workers must be between 1 and 64")
+      .max(64, "--workers must be between 1 and 64"),
+    /** Set in a process started by `--workers`: which of how many it is. */
+    worker: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }).optional(),
+    /** Where the customer checkpoint lives; undefined: none is kept, every start reads the topic whole. */
+    stateDir: z.string().min(1, "--state-dir is empty").optional(),
+    checkpointIntervalMs: positiveInt("the checkpoint interval"),
+    ...metricsConfigSchema.shape,
+  })
+  .refine((config) => !(config.console && config.workers > 1), {
+    message: "--console prints the rows of one process: use it without --workers",
+  })
+  .refine((config) => (config.metricsPort ?? 0) + config.workers - 1 <= 65_535, {
+    message: "--metrics-port: worker i serves on the port + i, which must stay at most 65535",
+  });
 export type JoinConfig = z.infer<typeof joinConfigSchema>;
 
-export type JoinFlags = { wait?: string; console?: boolean; stateDir?: string } & MetricsFlags;
+export type JoinFlags = {
+  wait?: string;
+  console?: boolean;
+  stateDir?: string;
+  workers?: string;
+} & MetricsFlags;
+
+/** `STEDI_JOIN_WORKER=i/n`, set by a join started with `--workers n` in each of its processes. */
+export function parseJoinWorker(value: string | undefined): { index: number; count: number } | undefined {
+  const match = value === undefined ? null : /^(\d+)\/(\d+)$/.exec(value);
+  if (!match) return undefined;
+  const index = Number(match[1]);
+  const count = Number(match[2]);
+  return index < count ? { index, count } : undefined;
+}
 
 /** `--wait` takes milliseconds or a unit: 500ms, 60s, 2m. */
 export function parseDuration(text: string): number | string {
@@ -241,11 +270,26 @@ export function parseDuration(text: string): number | string {
   return Math.round(Number(match[1]) * factor);
 }
 
-export const resolveJoinConfig = (flags: JoinFlags, env: Environment = {}): JoinConfig =>
-  parseOrThrow(joinConfigSchema, {
+/**
+ * A process started by `--workers n` runs as one of them: it starts no workers of its own, and
+ * worker i serves its metrics on the given port + i. All share the customer checkpoint (each writes
+ * it whole, by rename, and the table is the same for all).
+ */
+export function resolveJoinConfig(flags: JoinFlags, env: Environment = {}): JoinConfig {
+  const worker = parseJoinWorker(env.STEDI_JOIN_WORKER);
+  const config = parseOrThrow(joinConfigSchema, {
     waitMs: flags.wait === undefined ? defaults.waitMs : parseDuration(flags.wait),
     console: flags.console ?? false,
+    workers: flags.workers ?? 1,
+    worker,
     stateDir: flags.stateDir ?? env.STEDI_STATE_DIR,
     checkpointIntervalMs: defaults.checkpointIntervalMs,
     ...metricsInput(flags),
   });
+  if (worker === undefined) return config;
+  const metricsPort =
+    config.metricsPort === undefined || config.metricsPort === 0
+      ? config.metricsPort
+      : config.metricsPort + worker.index;
+  return { ...config, workers: 1, metricsPort };
+}

@@ -190,7 +190,14 @@ function startJoin(memory: MemoryKafka, name: string, waitMs: number, stateDir?:
   const reporter = recordingReporter();
   const run = runJoin({
     common,
-    join: { waitMs, console: false, metricsHost: "127.0.0.1", checkpointIntervalMs: 30_000, stateDir },
+    join: {
+      waitMs,
+      console: false,
+      workers: 1,
+      metricsHost: "127.0.0.1",
+      checkpointIntervalMs: 30_000,
+      stateDir,
+    },
     reporter,
     lifecycle,
     kafka,
