@@ -8,9 +8,13 @@ describe("join workers", () => {
     expect(workerArguments(["join", "--group", "workers"])).toEqual(["join", "--group", "workers"]);
   });
 
-  it("say whose a text line is, and pass JSON lines whole", () => {
+  it("say whose a line is: text behind a prefix, JSON in a field", () => {
     expect(workerLine(1, "join: partition 0 taken over")).toBe("worker 1: join: partition 0 taken over");
-    expect(workerLine(0, '{"level":"info"}')).toBe('{"level":"info"}');
+    expect(workerLine(0, '{"level":"info","msg":"join: x"}')).toBe(
+      '{"worker":0,"level":"info","msg":"join: x"}',
+    );
+    expect(workerLine(2, "{not json")).toBe("worker 2: {not json");
+    expect(workerLine(2, "")).toBe("");
   });
 
   it("fail the command with the kind a failed worker's exit code says", () => {

@@ -25,9 +25,23 @@ export function workerArguments(args: readonly string[]): string[] {
   return kept;
 }
 
-/** A worker's diagnostic line as the command shows it: text lines say whose they are, JSON lines pass whole. */
-export const workerLine = (index: number, line: string): string =>
-  line.startsWith("{") || line.length === 0 ? line : `worker ${index}: ${line}`;
+/**
+ * A worker's diagnostic line as the command shows it, saying whose it is: a text line behind
+ * `worker i: `, a JSON line (--log-format json) with a `worker` field first.
+ */
+export function workerLine(index: number, line: string): string {
+  if (line.length === 0) return line;
+  if (line.startsWith("{")) {
+    try {
+      const fields: unknown = JSON.parse(line);
+      if (fields !== null && typeof fields === "object" && !Array.isArray(fields))
+        return JSON.stringify({ worker: index, ...fields });
+    } catch {
+      // Not JSON after all: shown as text.
+    }
+  }
+  return `worker ${index}: ${line}`;
+}
 
 type Exit = { index: number; code: number | null; signal: string | null };
 
