@@ -84,9 +84,7 @@ export async function restoreCustomerCheckpoint(options: {
 /** A write's temporary file beside the checkpoint: `<file>.<8 hex digits>.tmp`. */
 const temporaryPathFor = (path: string) => `${path}.${randomUUID().slice(0, 8)}.tmp`;
 const isTemporaryOf = (path: string, name: string) =>
-  name.length === basename(path).length + 13 &&
-  name.startsWith(`${basename(path)}.`) &&
-  /^\.[0-9a-f]{8}\.tmp$/.test(name.slice(basename(path).length));
+  name.startsWith(basename(path)) && /^\.[0-9a-f]{8}\.tmp$/.test(name.slice(basename(path).length));
 
 /**
  * Removes the temporary files of writes that never finished (a process killed while writing), once
