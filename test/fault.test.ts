@@ -188,9 +188,14 @@ describe("fault suite", () => {
         const stderr = captureStderr(child);
         await helpers.waitForRecords(topics.output, 1, 60_000);
         // Events keep arriving before, during and after the restart, so transactions are in flight.
-        const restarts = brokerRestarts;
-        const producing = produceOverTime(helpers, topics.events, events.slice(4000), 8000 * restarts, 40);
-        for (let restart = 0; restart < restarts; restart += 1) {
+        const producing = produceOverTime(
+          helpers,
+          topics.events,
+          events.slice(4000),
+          8000 * brokerRestarts,
+          40,
+        );
+        for (let restart = 0; restart < brokerRestarts; restart += 1) {
           if (restart > 0) await sleep(2000 + random() * 3000);
           await stack("down");
           await sleep(1000);

@@ -110,19 +110,15 @@ export function decodeDescribeProducersResponse(payload: Buffer): DescribedParti
       const errorCode = partitionDecoder.readInt16();
       const errorMessage = partitionDecoder.readUVarIntString();
       const producers =
-        partitionDecoder.readUVarIntArray((producerDecoder) => {
-          const state: ProducerState = {
-            producerId: producerDecoder.readInt64(),
-            producerEpoch: producerDecoder.readInt32(),
-            coordinatorEpoch: 0,
-            currentTxnStartOffset: -1n,
-          };
+        partitionDecoder.readUVarIntArray((producerDecoder): ProducerState => {
+          const producerId = producerDecoder.readInt64();
+          const producerEpoch = producerDecoder.readInt32();
           producerDecoder.readInt32(); // last sequence
           producerDecoder.readInt64(); // last timestamp
-          state.coordinatorEpoch = producerDecoder.readInt32();
-          state.currentTxnStartOffset = producerDecoder.readInt64();
+          const coordinatorEpoch = producerDecoder.readInt32();
+          const currentTxnStartOffset = producerDecoder.readInt64();
           producerDecoder.readTaggedFields();
-          return state;
+          return { producerId, producerEpoch, coordinatorEpoch, currentTxnStartOffset };
         }) ?? [];
       partitionDecoder.readTaggedFields();
       described.push({ topic, partition, errorCode, errorMessage, producers });
@@ -219,9 +215,14 @@ export function abortMarkersFor(open: readonly OpenTransaction[]): AbortMarker[]
       };
       byEpochs.set(key, marker);
     }
-    const entry = marker.topics.find((topic) => topic.topic === transaction.topic);
-    if (entry) entry.partitions.push(transaction.partition);
-    else marker.topics.push({ topic: transaction.topic, partitions: [transaction.partition] });
+    addPartition(marker.topics, transaction.topic, transaction.partition);
   }
   return [...byEpochs.values()];
+}
+
+/** Adds a partition to a request's list of topics and their partitions. */
+export function addPartition(topics: TopicPartitions[], topic: string, partition: number): void {
+  const entry = topics.find((candidate) => candidate.topic === topic);
+  if (entry) entry.partitions.push(partition);
+  else topics.push({ topic, partitions: [partition] });
 }

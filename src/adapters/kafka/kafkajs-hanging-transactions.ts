@@ -4,6 +4,7 @@
 import { createRequire } from "node:module";
 import {
   abortMarkersFor,
+  addPartition,
   type DescribedPartition,
   decodeDescribeProducersResponse,
   decodeWriteTxnMarkersResponse,
@@ -16,7 +17,6 @@ import {
   type TopicPartitions,
   writeTxnMarkersApi,
 } from "./hanging-transactions.js";
-import { errorTypes } from "./kafkajs-errors.js";
 
 const require = createRequire(import.meta.url);
 const { createErrorFromCode } = require("kafkajs/src/protocol/error.js") as {
@@ -75,19 +75,6 @@ const supports = (broker: Broker, api: { apiKey: number; apiVersion: number }) =
   return range !== undefined && range.minVersion <= api.apiVersion && api.apiVersion <= range.maxVersion;
 };
 
-function addPartition(
-  groups: Map<number, TopicPartitions[]>,
-  leader: number,
-  topic: string,
-  partition: number,
-) {
-  const topics = groups.get(leader) ?? [];
-  groups.set(leader, topics);
-  const entry = topics.find((candidate) => candidate.topic === topic);
-  if (entry) entry.partitions.push(partition);
-  else topics.push({ topic, partitions: [partition] });
-}
-
 /** One look at every partition of the topics, and the aborts of what is open there. */
 async function abortOnce(
   cluster: KafkajsCluster,
@@ -99,7 +86,9 @@ async function abortOnce(
   for (const topic of topics) {
     for (const { partitionId, leader } of cluster.findTopicPartitionMetadata(topic)) {
       if (leader < 0) throw createErrorFromCode(5); // LEADER_NOT_AVAILABLE: retried after a metadata refresh
-      addPartition(byLeader, leader, topic, partitionId);
+      const partitions = byLeader.get(leader) ?? [];
+      byLeader.set(leader, partitions);
+      addPartition(partitions, topic, partitionId);
       leaderOf.set(`${topic}/${partitionId}`, leader);
     }
   }
@@ -143,7 +132,9 @@ async function abortOnce(
   const openByLeader = new Map<number, OpenTransaction[]>();
   for (const transaction of open) {
     const leader = leaderOf.get(`${transaction.topic}/${transaction.partition}`) as number;
-    openByLeader.set(leader, [...(openByLeader.get(leader) ?? []), transaction]);
+    const transactions = openByLeader.get(leader) ?? [];
+    openByLeader.set(leader, transactions);
+    transactions.push(transaction);
   }
   await Promise.all(
     [...openByLeader].map(async ([leader, transactions]) => {
@@ -176,12 +167,8 @@ async function abortOnce(
   return { aborted: open, unchecked };
 }
 
-const isRetriable = (error: unknown) =>
-  (error as { retriable?: boolean }).retriable === true ||
-  errorTypes(error).some((type) =>
-    ["NOT_LEADER_FOR_PARTITION", "LEADER_NOT_AVAILABLE", "UNKNOWN_TOPIC_OR_PARTITION"].includes(type),
-  ) ||
-  (error as Error).name === "KafkaJSConnectionError";
+/** kafkajs's errors, and those of Kafka's error codes, say whether trying again may help (a moved leader, a lost connection). */
+const isRetriable = (error: unknown) => (error as { retriable?: boolean } | null)?.retriable === true;
 
 /**
  * Aborts the transactions of `producerId` open on any partition of `topics`. Call it right after the
